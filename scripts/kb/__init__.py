@@ -1,0 +1,1 @@
+"""The knowledge-base engine: YAML claims and BibTeX in, a cross-linked MkDocs site out."""

@@ -1,0 +1,188 @@
+"""Turn the model into the generated files: Markdown pages for MkDocs and the open-data exports.
+
+Returns a mapping of path (relative to docs/) to text; nothing here touches the disk.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from urllib.parse import quote
+
+import jinja2
+from markupsafe import Markup
+
+from . import schema
+from .bib import Reference, slug
+from .model import KB, Claim, Entity
+from .text import inert, inert_block
+
+SECTIONS = {  # entity kind -> (directory, section title)
+    "compounds": ("compounds", "Compounds"),
+    "mechanisms": ("mechanisms", "Mechanisms"),
+    "conditions": ("conditions", "Conditions"),
+    "methods": ("methods", "Methods"),
+    "sources": ("sources", "Source articles"),
+}
+REF_DIR = "references"
+GENERATED_DIRS = [d for d, _ in SECTIONS.values()] + [REF_DIR, "data"]
+GENERATED_FILES = ["index.md", "evidence-types.md", "evidence-map.md"]
+
+IDENTIFIER_LINKS = {
+    "pubchem_cid": ("PubChem CID", "https://pubchem.ncbi.nlm.nih.gov/compound/{}"),
+    "cas": ("CAS", "https://commonchemistry.cas.org/detail?cas_rn={}"),
+    "chebi": ("ChEBI", "https://www.ebi.ac.uk/chebi/searchId.do?chebiId={}"),
+}
+REF_LINKS = {
+    "doi": ("DOI", "https://doi.org/{}"),
+    "pmid": ("PubMed", "https://pubmed.ncbi.nlm.nih.gov/{}/"),
+    "pmcid": ("PMC", "https://pmc.ncbi.nlm.nih.gov/articles/{}/"),
+}
+
+
+def outbound(template: str, value: str) -> str:
+    return template.format(quote(value, safe="/:"))
+
+
+def ref_label(ref: Reference) -> str:
+    """A short label such as 'Furuya et al. 2000', or what an unresolved entry is."""
+    if ref.unresolved and not ref.get("author"):
+        return ref.get("shorttitle") or f"Unresolved ({ref.key})"
+    authors = [a.strip() for a in ref.get("author").split(" and ") if a.strip()]
+    first = authors[0].split(",")[0].strip() if authors else (ref.get("publisher") or ref.key)
+    if len(authors) == 2:
+        first += " & " + authors[1].split(",")[0].strip()
+    elif len(authors) > 2:
+        first += " et al."
+    return f"{first} {ref.get('year')}".strip()
+
+
+def evidence_counts(claims: list[Claim]) -> list[tuple[str, int]]:
+    counts = Counter(c.evidence_type for c in claims)
+    return [(t, counts[t]) for t in schema.EVIDENCE_ORDER if counts[t]]
+
+
+def group_by_evidence(claims: list[Claim]) -> list[tuple[str, list[Claim]]]:
+    return [(t, [c for c in claims if c.evidence_type == t]) for t, _ in evidence_counts(claims)]
+
+
+class Renderer:
+    def __init__(self, kb: KB):
+        self.kb = kb
+        self.env = jinja2.Environment(
+            loader=jinja2.PackageLoader("kb", "templates"),
+            finalize=inert,  # every {{ value }} is inert text unless a helper built Markup
+            autoescape=True, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
+        )
+        # join returns plain text so that finalize makes the joined curators' text inert
+        self.env.filters.update(join=lambda seq, sep="": sep.join(str(x) for x in seq), attr=lambda v: Markup(slug(str(v))), numbers=_numbers, authors=_authors)
+        self.env.tests["contains"] = lambda seq, item: item in seq
+        self.env.globals.update(
+            kb=kb, ev=schema.EVIDENCE_TYPES, order=schema.EVIDENCE_ORDER, sections=SECTIONS,
+            evidence_counts=evidence_counts, group_by_evidence=group_by_evidence,
+            link=self.link, ref_link=self.ref_link, cite=self.cite, badge=self.badge,
+            ref_label=ref_label, outbound_links=self.outbound_links, inert_block=inert_block,
+            identifier_links=self.identifier_links, entity_url=self.entity_url, ref_url=self.ref_url,
+        )
+
+    # ---- helpers the templates call; each returns Markup built only from inert parts ---------
+    def entity_url(self, e: Entity, up: str = "../") -> str:
+        return f"{up}{SECTIONS[e.kind][0]}/{e.slug}.md"
+
+    def ref_url(self, key: str, up: str = "../") -> str:
+        return f"{up}{REF_DIR}/{slug(key)}.md"
+
+    def link(self, e: Entity, up: str = "../", anchor: str = "") -> Markup:
+        frag = f"#{anchor}" if anchor else ""
+        return Markup(f"[{inert(e.name)}]({self.entity_url(e, up)}{frag})")
+
+    def ref_link(self, key: str, up: str = "../") -> Markup:
+        ref = self.kb.refs[key]
+        label = inert(ref_label(ref))
+        mark = ' <span class="kb-unresolved">unresolved</span>' if ref.unresolved else ""
+        return Markup(f"[{label}]({self.ref_url(key, up)}){mark}")
+
+    def cite(self, claim: Claim, up: str = "../") -> Markup:
+        return Markup("; ".join(self.ref_link(k, up) for k in dict.fromkeys(claim.citations)))
+
+    def badge(self, evidence_type: str) -> Markup:
+        label, icon = schema.EVIDENCE_TYPES[evidence_type][:2]
+        cls = slug(evidence_type)
+        return Markup(f'<span class="kb-badge kb-ev-{cls}" title="Evidence type: {label}">'
+                      f':{icon.replace("/", "-")}: {label}</span>')
+
+    def outbound_links(self, ref: Reference) -> list[tuple[str, Markup]]:
+        out = [(name, Markup(outbound(tpl, ref.get(f)))) for f, (name, tpl) in REF_LINKS.items() if ref.get(f)]
+        if ref.get("url"):
+            out.append(("Web", Markup(ref.get("url"))))
+        return out
+
+    def identifier_links(self, ids: dict) -> list[tuple[str, str, Markup]]:
+        return [(name, ids[f], Markup(outbound(tpl, ids[f])))
+                for f, (name, tpl) in IDENTIFIER_LINKS.items() if ids.get(f)]
+
+    # ---- pages ------------------------------------------------------------------------------
+    def page(self, template: str, **ctx) -> str:
+        return self.env.get_template(template).render(**ctx)
+
+    def render_all(self) -> dict[str, str]:
+        kb = self.kb
+        out: dict[str, str] = {
+            "index.md": self.page("home.md.j2"),
+            "evidence-types.md": self.page("evidence_types.md.j2"),
+            "evidence-map.md": self.page("evidence_map.md.j2"),
+        }
+        for kind, (directory, title) in SECTIONS.items():
+            members = sorted(kb.entities[kind].values(), key=lambda e: (e.name.lower(), e.id))
+            out[f"{directory}/index.md"] = self.page("section.md.j2", kind=kind, title=title, members=members)
+            for e in members:
+                claims = kb.claims_of(kind, e.id)
+                out[f"{directory}/{e.slug}.md"] = self.page(f"{kind[:-1]}.md.j2", e=e, claims=claims)
+        refs = sorted(kb.refs.values(), key=lambda r: (ref_label(r).lower(), r.key))
+        out[f"{REF_DIR}/index.md"] = self.page("references.md.j2", refs=refs)
+        for r in refs:
+            out[f"{REF_DIR}/{slug(r.key)}.md"] = self.page(
+                "reference.md.j2", r=r, claims=kb.by_citation.get(r.key, []),
+                methods=kb.methods_citing.get(r.key, []),
+                source=kb.entities["sources"].get(r.key))
+        out["data/index.md"] = self.page("data.md.j2", records=schema.RECORDS, type_name=schema.type_name)
+        out.update(exports(kb))
+        return out
+
+
+def _numbers(value) -> str:
+    items = value if isinstance(value, list) else [value]
+    return " or ".join(f"{x:g}" for x in items)
+
+
+def _authors(value: str) -> str:
+    """'Last, First and Last, First' as 'First Last, First Last'."""
+    names = []
+    for a in value.split(" and "):
+        last, _, first = a.partition(",")
+        names.append(f"{first.strip()} {last.strip()}".strip())
+    return ", ".join(names)
+
+
+def exports(kb: KB) -> dict[str, str]:
+    records = [c.record() for c in kb.claims]
+    buf = io.StringIO()
+    columns = list(records[0]) if records else [f.name for f in schema.RECORDS["claim"].fields]
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for r in records:
+        writer.writerow({k: _csv_cell(v) for k, v in r.items()})
+    return {
+        "data/claims.json": json.dumps(records, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
+        "data/claims.csv": buf.getvalue(),
+        "data/claims.schema.json": json.dumps(schema.json_schema(), indent=1, sort_keys=True) + "\n",
+    }
+
+
+def _csv_cell(v) -> str:
+    if isinstance(v, list):
+        return "; ".join(_csv_cell(x) for x in v)
+    if isinstance(v, dict):
+        return json.dumps(v, ensure_ascii=False, sort_keys=True)
+    return str(v)

@@ -1,0 +1,186 @@
+"""The one definition of what curators may write: record kinds, their fields and vocabularies.
+
+The validator, the curators' field reference, the data page and the JSON Schema are all made
+from the tables in this module.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# The evidence vocabulary, defined once: value -> (label, icon, what it can show, what it cannot).
+EVIDENCE_TYPES: dict[str, tuple[str, str, str, str]] = {
+    "human trial": (
+        "Human trial", "material/account-group",
+        "Whether a compound changed an outcome in people under controlled conditions, at the "
+        "dose and for the duration tested.",
+        "A single small trial cannot show the effect is reliable, lasting, safe for everyone, or "
+        "that it holds outside the population studied; it says nothing about untested doses.",
+    ),
+    "animal": (
+        "Animal study", "material/rodent",
+        "Whether a compound acts on a living nervous system and through which mechanism, with "
+        "controls and measurements impossible in people.",
+        "Animal behaviour models (for example a forced-swim test standing in for depression) are "
+        "proxies; doses, metabolism and brains differ, and most animal results do not carry over.",
+    ),
+    "in vitro": (
+        "In vitro", "material/flask",
+        "What a compound does to cells, tissue or proteins in a dish: receptors it binds, "
+        "enzymes it needs, cells it keeps alive.",
+        "A dish is not a body: absorption, the blood-brain barrier, dose and the rest of the "
+        "organism are missing, so an in-vitro effect is a hypothesis about people, not a finding.",
+    ),
+    "anecdote": (
+        "Anecdote", "material/comment-quote",
+        "That someone reported an experience, which can point researchers to questions worth "
+        "testing.",
+        "No control, no blinding, no dose record: placebo, expectation and chance explain most "
+        "reports. An anecdote cannot show that a compound works.",
+    ),
+}
+EVIDENCE_ORDER = list(EVIDENCE_TYPES)  # strongest design first, as pages list them
+
+MECHANISM_KINDS = ["receptor", "transporter", "enzyme", "pathway", "neurotransmitter system",
+                   "cell type"]
+QUANTITY_KINDS = ["concentration", "dose", "duration"]
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: str  # text | id | ids:<entity> | keys | key | enum:<name> | texts | number | numbers | map:<record> | list:<record>
+    required: bool
+    doc: str
+
+
+@dataclass(frozen=True)
+class Record:
+    name: str
+    doc: str
+    fields: tuple[Field, ...]
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+F = Field
+ENUMS = {"evidence_type": EVIDENCE_ORDER, "mechanism_kind": MECHANISM_KINDS,
+         "quantity_kind": QUANTITY_KINDS}
+
+RECORDS: dict[str, Record] = {r.name: r for r in [
+    Record("claim", "One finding, said once, in the curator's own words.", (
+        F("id", "id", True, "Stable id, unique across all claim files; also the claim's anchor."),
+        F("statement", "text", True, "The finding in the curator's own words; one finding per claim."),
+        F("evidence_type", "enum:evidence_type", True,
+          "The design of the study behind the claim: " + ", ".join(EVIDENCE_ORDER) + "."),
+        F("compounds", "ids:compound", False, "Ids of the compounds the claim is about."),
+        F("mechanisms", "ids:mechanism", False, "Ids of receptors, transporters, enzymes or pathways involved."),
+        F("conditions", "ids:condition", False, "Ids of conditions the claim bears on."),
+        F("methods", "ids:method", False, "Ids of method pages describing how the evidence was produced."),
+        F("citations", "keys", True, "Keys in references.bib of the studies behind the claim."),
+        F("source", "map:source_locator", True, "Where the claim was curated from."),
+        F("caveat", "text", False, "Curator's note where the source errs or overstates, saying why."),
+        F("quantities", "list:quantity", False, "Concentrations, doses or durations the source gives."),
+    )),
+    Record("source_locator", "The article a claim was curated from and where in it.", (
+        F("ref", "key", True, "Key of the source article in references.bib (declared in sources.yaml)."),
+        F("locator", "text", True, "Where in the article: a section heading, table row or paragraph."),
+        F("note", "text", False, "The article's own note or reference number, e.g. \"4\"."),
+    )),
+    Record("quantity", "A number the source gives with the claim.", (
+        F("kind", "enum:quantity_kind", True, "One of: " + ", ".join(QUANTITY_KINDS) + "."),
+        F("value", "numbers", True, "A number, or a list of numbers for alternatives (1 or 10)."),
+        F("unit", "text", True, "The unit as written, e.g. µM, ng/ml, days."),
+        F("of", "text", False, "What the quantity is of, when the claim names several agents."),
+    )),
+    Record("compound", "A chemical compound with its own page.", (
+        F("id", "id", True, "Stable id; the page's slug."),
+        F("name", "text", True, "Display name."),
+        F("synonyms", "texts", False, "Other names readers search for."),
+        F("identifiers", "map:identifiers", False, "Database identifiers, only where verified."),
+        F("description", "text", True, "A short description in the project's words."),
+        F("status", "text", False, "A plain statement of what is and is not established about it."),
+    )),
+    Record("identifiers", "Database identifiers of a compound.", (
+        F("pubchem_cid", "text", False, "PubChem Compound ID (digits)."),
+        F("cas", "text", False, "CAS Registry Number (checked digit)."),
+        F("chebi", "text", False, "ChEBI id, like CHEBI:15611."),
+        F("verified", "text", False, "Where the identifiers were seen."),
+    )),
+    Record("mechanism", "A receptor, transporter, enzyme or pathway.", (
+        F("id", "id", True, "Stable id; the page's slug."),
+        F("name", "text", True, "Display name."),
+        F("kind", "enum:mechanism_kind", True, "One of: " + ", ".join(MECHANISM_KINDS) + "."),
+        F("synonyms", "texts", False, "Other names, abbreviations and gene symbols."),
+        F("description", "text", True, "A short description in the project's words."),
+    )),
+    Record("condition", "A condition or outcome claims bear on.", (
+        F("id", "id", True, "Stable id; the page's slug."),
+        F("name", "text", True, "Display name."),
+        F("synonyms", "texts", False, "Other names."),
+        F("description", "text", True, "A short description in the project's words."),
+    )),
+    Record("method", "An experimental protocol, described in the project's words.", (
+        F("id", "id", True, "Stable id; the page's slug."),
+        F("name", "text", True, "Display name."),
+        F("description", "text", True, "What the method measures and why."),
+        F("steps", "texts", False, "The protocol's steps."),
+        F("limits", "text", False, "What the method cannot show."),
+        F("based_on", "keys", False, "Keys of the studies or articles the description follows."),
+    )),
+    Record("source", "A source article the knowledge base was curated from.", (
+        F("id", "key", True, "Its key in references.bib; also the page's slug."),
+        F("kind", "text", True, "What kind of source it is (blog article, vendor guide, ...)."),
+        F("assessment", "texts", True, "The project's assessment, one paragraph per item."),
+        F("concerns", "texts", False, "Where the article overstates or errs, one per item."),
+    )),
+]}
+
+# File kinds: the top-level key of each file and the record kind of its list.
+ENTITY_FILES = {"compounds": "compound", "mechanisms": "mechanism", "conditions": "condition",
+                "methods": "method", "sources": "source"}
+CLAIM_FILE_KEY = "claims"
+
+
+def type_name(kind: str) -> str:
+    """How a field's type reads in messages and in the field reference."""
+    base, _, arg = kind.partition(":")
+    return {
+        "text": "text", "id": "id (lowercase-with-hyphens)", "key": "BibTeX key",
+        "keys": "list of BibTeX keys", "texts": "list of text", "numbers": "number or list of numbers",
+        "ids": f"list of {arg} ids", "enum": f"one of: {', '.join(ENUMS.get(arg, []))}",
+        "map": f"mapping ({arg.replace('_', ' ')})", "list": f"list of mappings ({arg})",
+    }[base]
+
+
+def json_schema() -> dict:
+    """A JSON Schema (draft 2020-12) of claim files, made from RECORDS."""
+    def field_schema(f: Field) -> dict:
+        base, _, arg = f.kind.partition(":")
+        text = {"type": "string", "minLength": 1}
+        slug = {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"}
+        out = {
+            "text": text, "key": text, "id": slug,
+            "texts": {"type": "array", "items": text},
+            "keys": {"type": "array", "items": text},
+            "ids": {"type": "array", "items": slug},
+            "numbers": {"oneOf": [{"type": "number"}, {"type": "array", "items": {"type": "number"}, "minItems": 1}]},
+            "enum": {"enum": ENUMS.get(arg)},
+            "map": {"$ref": f"#/$defs/{arg}"},
+            "list": {"type": "array", "items": {"$ref": f"#/$defs/{arg}"}},
+        }[base]
+        return {**out, "description": f.doc}
+
+    def record_schema(r: Record) -> dict:
+        return {"type": "object", "description": r.doc, "additionalProperties": False,
+                "required": [f.name for f in r.fields if f.required],
+                "properties": {f.name: field_schema(f) for f in r.fields}}
+
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Claim file",
+        "description": "A YAML file under claims/ holding a list of claims.",
+        "type": "object", "additionalProperties": False, "required": [CLAIM_FILE_KEY],
+        "properties": {CLAIM_FILE_KEY: {"type": "array", "items": {"$ref": "#/$defs/claim"}}},
+        "$defs": {name: record_schema(r) for name, r in RECORDS.items()},
+    }

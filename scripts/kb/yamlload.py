@@ -1,0 +1,141 @@
+"""Read a curator's YAML file into plain values plus the line and column of every value.
+
+PyYAML's traps are closed here: duplicate keys are reported instead of overwritten, and YAML 1.1
+surprises (an unquoted `no` read as a boolean, a date read as a date) are reported instead of
+silently changing the curator's text.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from .problems import Problem
+
+MAX_BYTES = 1_000_000
+Path = tuple  # a path into the document: keys and list indexes
+
+_BOOL_WORDS = {"true", "false"}
+
+
+@dataclass
+class Doc:
+    """A loaded YAML file: its values and where each one stands."""
+
+    path: str
+    data: Any = None
+    value_pos: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    key_pos: dict[Path, tuple[int, int]] = field(default_factory=dict)
+
+    def at(self, path: Path, key: bool = False) -> tuple[int, int]:
+        """Line and column of the value (or key) at path, or of its nearest known parent."""
+        table = self.key_pos if key else self.value_pos
+        while path:
+            if path in table:
+                return table[path]
+            if path in self.value_pos:
+                return self.value_pos[path]
+            path = path[:-1]
+        return self.value_pos.get((), (1, 1))
+
+    def problem(self, path: Path, code: str, message: str, key: bool = False) -> Problem:
+        line, col = self.at(path, key)
+        return Problem(self.path, line, col, code, message)
+
+
+def _mark(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+class _Builder:
+    def __init__(self, doc: Doc, problems: list[Problem]):
+        self.doc = doc
+        self.problems = problems
+        self.scalars = yaml.constructor.SafeConstructor()
+
+    def report(self, node: yaml.Node, code: str, message: str) -> None:
+        line, col = _mark(node)
+        self.problems.append(Problem(self.doc.path, line, col, code, message))
+
+    def build(self, node: yaml.Node, path: Path) -> Any:
+        self.doc.value_pos[path] = _mark(node)
+        if isinstance(node, yaml.MappingNode):
+            out: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    self.report(key_node, "KB204", "a mapping key must be plain text")
+                    continue
+                key = key_node.value
+                if key in out:
+                    line, _ = self.doc.key_pos[path + (key,)]
+                    self.report(key_node, "KB106", f"duplicate key '{key}' (first given on line {line})")
+                    continue
+                self.doc.key_pos[path + (key,)] = _mark(key_node)
+                out[key] = self.build(value_node, path + (key,))
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+        return self.scalar(node)
+
+    def scalar(self, node: yaml.ScalarNode) -> Any:
+        tag = node.tag
+        if node.style is not None or tag == "tag:yaml.org,2002:str":
+            return node.value
+        if tag == "tag:yaml.org,2002:bool" and node.value.lower() not in _BOOL_WORDS:
+            self.report(node, "KB107", f"'{node.value}' would be read as a boolean; "
+                        f"write \"{node.value}\" in quotes if it is text")
+            return node.value
+        if tag == "tag:yaml.org,2002:timestamp":
+            self.report(node, "KB107", f"'{node.value}' would be read as a date; "
+                        f"write \"{node.value}\" in quotes")
+            return node.value
+        if tag == "tag:yaml.org,2002:int" and re.fullmatch(r"[-+]?(0[0-7]+|0o[0-7]+|0x[0-9a-fA-F]+|[0-9][0-9_]*(:[0-5]?[0-9])+)", node.value):
+            self.report(node, "KB107", f"'{node.value}' would be read as an octal, hexadecimal or "
+                        f"sexagesimal number; write \"{node.value}\" in quotes")
+            return node.value
+        try:
+            return self.scalars.construct_object(node)
+        except (yaml.YAMLError, ValueError) as exc:  # an unparsable float or int
+            self.report(node, "KB102", f"cannot read value '{node.value}': {exc}")
+            return node.value
+
+
+def load_yaml(path: str, raw: bytes) -> tuple[Doc, list[Problem]]:
+    """Parse raw bytes of the file at path; return the document and every problem found."""
+    doc = Doc(path)
+    problems: list[Problem] = []
+    if len(raw) > MAX_BYTES:
+        return doc, [Problem(path, 1, 1, "KB105",
+                             f"file is {len(raw):,} bytes; the limit is {MAX_BYTES:,}")]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        return doc, [Problem(path, line, col, "KB101", f"byte 0x{raw[exc.start]:02x} is not UTF-8")]
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
+        return doc, [Problem(path, 1, 1, "KB104", "the file has no content")]
+    for number, line in enumerate(text.splitlines(), 1):
+        indent = line[: len(line) - len(line.lstrip(" \t"))]
+        if "\t" in indent:
+            problems.append(Problem(path, number, indent.index("\t") + 1, "KB103",
+                                    "tab character in indentation"))
+    if problems:
+        return doc, problems
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        what = " ".join(filter(None, [exc.context, exc.problem]))
+        return doc, [Problem(path, line, col, "KB102", what or "cannot parse YAML")]
+    except yaml.YAMLError as exc:
+        return doc, [Problem(path, 1, 1, "KB102", str(exc).splitlines()[0])]
+    if node is None:
+        return doc, [Problem(path, 1, 1, "KB104", "the file has no content")]
+    doc.data = _Builder(doc, problems).build(node, ())
+    return doc, problems
