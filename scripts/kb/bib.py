@@ -1,6 +1,7 @@
 """Read references.bib into reference records, reporting every entry that cannot be trusted."""
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 
@@ -46,7 +47,12 @@ def slug(key: str) -> str:
 def load_bib(path: str, text: str) -> tuple[dict[str, Reference], list[Problem]]:
     problems: list[Problem] = []
     refs: dict[str, Reference] = {}
-    library = bibtexparser.parse_string(text)
+    quiet = logging.getLogger("bibtexparser")
+    level, quiet.level = quiet.level, logging.CRITICAL  # its own report is replaced by ours below
+    try:
+        library = bibtexparser.parse_string(text)
+    finally:
+        quiet.setLevel(level)
     for block in library.blocks:
         line = block.start_line + 1
         if isinstance(block, bm.DuplicateBlockKeyBlock):
@@ -54,8 +60,8 @@ def load_bib(path: str, text: str) -> tuple[dict[str, Reference], list[Problem]]
             where = f" (first on line {first.line})" if first else ""
             problems.append(Problem(path, line, 1, "KB402", f"duplicate key '{block.key}'{where}"))
         elif isinstance(block, bm.ParsingFailedBlock):
-            reason = " ".join(str(block.error).split()) if block.error else "syntax error"
-            problems.append(Problem(path, line, 1, "KB401", f"entry does not parse: {reason}"))
+            reason = " ".join(str(getattr(block.error, "abort_reason", block.error)).split())
+            problems.append(Problem(path, line, 1, "KB401", f"entry does not parse: {reason or 'syntax error'}"))
         elif isinstance(block, bm.Entry):
             ref = _reference(path, block, problems)
             if ref:

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Set up (a virtual environment with the pinned dependencies) and serve the site on 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/pip install --quiet --disable-pip-version-check -e .
+export NO_MKDOCS_2_WARNING=1
+exec .venv/bin/mkdocs serve --dev-addr "127.0.0.1:${PORT:-8000}"

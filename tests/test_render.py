@@ -1,0 +1,58 @@
+"""Golden pages of the tiny fixture knowledge base, determinism, and curators' text kept inert."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from kb import build
+from kbtest import FIXTURES, make_kb
+
+GOLDEN = FIXTURES.parent / "golden" / "tiny"
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory) -> dict[str, str]:
+    root = make_kb(tmp_path_factory.mktemp("tiny") / "kb")
+    return build.render(build.check(root))
+
+
+def test_pages_match_golden_files(rendered):
+    if os.environ.get("KB_UPDATE_GOLDEN"):
+        for rel, text in rendered.items():
+            (GOLDEN / rel).parent.mkdir(parents=True, exist_ok=True)
+            (GOLDEN / rel).write_text(text, encoding="utf-8")
+    golden = {p.relative_to(GOLDEN).as_posix(): p.read_text(encoding="utf-8")
+              for p in GOLDEN.rglob("*") if p.is_file()}
+    assert sorted(golden) == sorted(rendered)
+    for rel, text in rendered.items():
+        assert text == golden[rel], f"{rel} differs from its golden file (KB_UPDATE_GOLDEN=1 to accept)"
+
+
+def test_rendering_is_deterministic(tmp_path):
+    root = make_kb(tmp_path / "kb")
+    assert build.render(build.check(root)) == build.render(build.check(root))
+
+
+def test_markup_in_curators_text_is_inert(rendered):
+    page = rendered["compounds/alphamine.md"]
+    assert "<b>" not in page and "](javascript" not in page and "{{ x }}" not in page
+    assert "&#60;b&#62;sharper&#60;&#47;b&#62;" in page
+
+
+def test_export_has_one_record_per_claim(rendered):
+    records = json.loads(rendered["data/claims.json"])
+    assert [r["id"] for r in records] == ["alphamine-gamma-mice", "alphamine-helps-cells", "alphamine-user-report"]
+    assert records[1]["quantities"] == [{"kind": "concentration", "of": "alphamine", "unit": "µM", "value": 10}]
+    assert rendered["data/claims.csv"].count("\n") == 4
+
+
+def test_write_replaces_only_changed_files_and_removes_stale(tmp_path, rendered):
+    docs = tmp_path / "docs"
+    assert build.write(docs, rendered) == len(rendered)
+    assert build.write(docs, rendered) == 0
+    (docs / "compounds" / "gone.md").write_text("stale")
+    assert build.write(docs, rendered) == 1
+    assert not (docs / "compounds" / "gone.md").exists()

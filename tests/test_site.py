@@ -1,0 +1,142 @@
+"""The real knowledge base: it validates, and a real `mkdocs build --strict` makes a complete site."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kb import build
+from kbtest import REPO
+
+REQUIRED_COMPOUNDS = ["sarcosine", "d-serine", "l-serine", "glycine", "ser-gly"]
+
+
+def mkdocs(root: Path, *args: str) -> subprocess.CompletedProcess:
+    """`mkdocs build --strict`; MkDocs prints an abort's message on stdout, so both are joined."""
+    run = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", *args], cwd=root,
+                         capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    run.output = run.stdout + run.stderr
+    return run
+
+
+def copy_repo(dest: Path) -> Path:
+    """The repository's sources, without built or generated output."""
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+                            cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
+    for rel in listed:
+        if (REPO / rel).is_file() and not rel.startswith("tests/"):
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(REPO / rel, dest / rel)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Path:
+    root = copy_repo(tmp_path_factory.mktemp("repo"))
+    run = mkdocs(root)
+    assert run.returncode == 0, run.output
+    return root / "site"
+
+
+def html_pages(site: Path) -> list[Path]:
+    return sorted(site.rglob("*.html"))
+
+
+def test_real_data_validates_without_warnings():
+    checked = build.check(REPO)
+    assert [w.format() for w in checked.warnings] == []
+    assert {c.evidence_type for c in checked.kb.claims} == {"animal", "human trial", "anecdote", "in vitro"}
+
+
+def test_required_pages_exist(site):
+    for compound in REQUIRED_COMPOUNDS:
+        assert (site / "compounds" / f"{compound}.html").is_file(), compound
+    kb = build.check(REPO).kb
+    for kind in ("mechanisms", "conditions", "methods", "sources"):
+        for ident in kb.entities[kind]:
+            assert (site / kind / f"{ident.lower()}.html").is_file(), (kind, ident)
+    for key in kb.refs:
+        assert (site / "references" / f"{re.sub('[^a-z0-9]+', '-', key.lower()).strip('-')}.html").is_file(), key
+
+
+def test_every_page_carries_the_one_disclaimer(site):
+    config = yaml.load((REPO / "mkdocs.yml").read_text(), Loader=yaml.BaseLoader)
+    text = " ".join(config["extra"]["disclaimer"].split())
+    pages = html_pages(site)
+    assert len(pages) > 50
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        match = re.search(r'<div class="research-only[^"]*"[^>]*>(.*?)</div>', html, re.S)
+        assert match, page
+        assert text.replace("'", "&#39;") in " ".join(re.sub("<[^>]+>", " ", match.group(1)).split()), page
+
+
+def test_nothing_loads_from_another_origin(site):
+    loads = re.compile(r'<(?:script|img|iframe|source|link)\b[^>]*?(?:src|href)="((?:https?:)?//[^"]+)"', re.I)
+    for page in html_pages(site):
+        html = page.read_text(encoding="utf-8")
+        offenders = [u for u in loads.findall(html) if 'rel="canonical"' not in u]
+        assert offenders == [], (page, offenders)
+        assert "fonts.googleapis" not in html and "fonts.gstatic" not in html
+
+
+def test_exports_match_the_claims(site):
+    kb = build.check(REPO).kb
+    records = json.loads((site / "data" / "claims.json").read_text(encoding="utf-8"))
+    assert [r["id"] for r in records] == [c.id for c in kb.claims]
+    assert set(records[0]) >= {"id", "statement", "evidence_type", "compounds", "mechanisms",
+                               "conditions", "citations", "source", "caveat", "quantities"}
+    assert (site / "data" / "claims.csv").read_text(encoding="utf-8").startswith("id,statement,evidence_type")
+    assert (site / "data" / "references.bib").read_bytes() == (REPO / "references.bib").read_bytes()
+
+
+def test_global_nav_stays_small(site):
+    html = (site / "index.html").read_text(encoding="utf-8")
+    nav = re.search(r'<nav class="md-nav md-nav--primary".*?</nav>\s*</div>', html, re.S).group(0)
+    assert "compounds/sarcosine.html" not in nav
+    assert len(re.findall(r'class="md-nav__link', nav)) < 30
+
+
+def test_misspelled_evidence_type_fails_the_build_naming_file_and_line(tmp_path):
+    root = copy_repo(tmp_path)
+    target = root / "claims" / "neurobenefits.yaml"
+    lines = target.read_text(encoding="utf-8").splitlines(keepends=True)
+    n = next(i for i, line in enumerate(lines) if "evidence_type: human trial" in line)
+    lines[n] = lines[n].replace("human trial", "human trail")
+    target.write_text("".join(lines), encoding="utf-8")
+    run = mkdocs(root)
+    assert run.returncode != 0
+    assert f"claims/neurobenefits.yaml:{n + 1}:" in run.output and "KB206" in run.output
+    assert "did you mean 'human trial'" in run.output
+    assert "Traceback" not in run.output
+    assert not (root / "site").exists()
+
+
+def test_failed_build_leaves_last_good_site_and_docs(tmp_path):
+    root = copy_repo(tmp_path)
+    assert mkdocs(root).returncode == 0
+    before = {p: p.read_bytes() for p in sorted((root / "site").rglob("*")) if p.is_file()}
+    docs_before = {p: p.read_bytes() for p in sorted((root / "docs").rglob("*")) if p.is_file()}
+    with (root / "references.bib").open("a", encoding="utf-8") as fh:
+        fh.write("\n@article{broken,\n  title = {Unclosed\n")
+    run = mkdocs(root)
+    assert run.returncode != 0 and "KB401" in run.output
+    after = {p: p.read_bytes() for p in sorted((root / "site").rglob("*")) if p.is_file()}
+    assert after == before
+    assert {p: p.read_bytes() for p in sorted((root / "docs").rglob("*")) if p.is_file()} == docs_before
+
+
+def test_pages_are_byte_identical_between_builds(tmp_path):
+    root = copy_repo(tmp_path)
+    assert mkdocs(root).returncode == 0
+    first = {p.relative_to(root).as_posix(): p.read_bytes() for p in html_pages(root / "site")}
+    assert mkdocs(root).returncode == 0
+    second = {p.relative_to(root).as_posix(): p.read_bytes() for p in html_pages(root / "site")}
+    assert first == second
