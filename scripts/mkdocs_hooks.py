@@ -5,10 +5,15 @@
 - `mkdocs serve` also watches claims/ and references.bib, so an edit shows on the next reload.
 - `mkdocs build` writes into a staging folder and replaces site/ only when the build succeeded
   (strict warnings included), so a failed build leaves the last good site/ as it was.
+- Every page gets a Content-Security-Policy allowing only the site's own origin; the theme's
+  few inline scripts are allowed by their hashes, so no script from anywhere else can run.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -82,3 +87,25 @@ def on_shutdown() -> None:
     final = _state["final"]
     if final is not None:
         shutil.rmtree(final.with_name(final.name + ".kb-staging"), ignore_errors=True)
+
+
+_INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")[^>]*>(.*?)</script>", re.S)
+CSP = ("default-src 'self'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data:; font-src 'self'; connect-src 'self'; worker-src 'self'; "
+       "object-src 'none'; base-uri 'self'; form-action 'self'; frame-src 'none'")
+
+
+def with_csp(html: str) -> str:
+    """Insert a CSP meta element first in <head>, naming the hash of each inline script."""
+    hashes = sorted({"'sha256-" + base64.b64encode(hashlib.sha256(m.encode()).digest()).decode() + "'"
+                     for m in _INLINE_SCRIPT.findall(html)})
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{CSP.format(hashes=" ".join(hashes))}">'
+    return html.replace("<head>", "<head>\n    " + meta, 1)
+
+
+def on_post_page(output: str, page, config) -> str:
+    return with_csp(output)
+
+
+def on_post_template(output_content: str, template_name: str, config) -> str:
+    return with_csp(output_content) if template_name.endswith(".html") else output_content
