@@ -51,6 +51,8 @@ def load_bib(path: str, text: str) -> tuple[dict[str, Reference], list[Problem]]
     level, quiet.level = quiet.level, logging.CRITICAL  # its own report is replaced by ours below
     try:
         library = bibtexparser.parse_string(text)
+    except Exception as exc:  # a third-party parser on hostile input: report, never crash
+        return {}, [Problem(path, 1, 1, "KB401", f"the file cannot be parsed: {exc}")]
     finally:
         quiet.setLevel(level)
     for block in library.blocks:

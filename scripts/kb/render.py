@@ -45,6 +45,11 @@ def outbound(template: str, value: str) -> str:
     return template.format(quote(value, safe="/:"))
 
 
+def safe_url(url: str) -> str:
+    """A validated http(s) URL with every character Markdown could read as syntax percent-encoded."""
+    return quote(url, safe=":/?#=&%~.-,;@!$+")
+
+
 def ref_label(ref: Reference) -> str:
     """A short label such as 'Furuya et al. 2000', or what an unresolved entry is."""
     if ref.unresolved and not ref.get("author"):
@@ -76,7 +81,7 @@ class Renderer:
             autoescape=True, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
         )
         # join returns plain text so that finalize makes the joined curators' text inert
-        self.env.filters.update(join=lambda seq, sep="": sep.join(str(x) for x in seq), attr=lambda v: Markup(slug(str(v))), numbers=_numbers, authors=_authors)
+        self.env.filters.update(plain=lambda v: inert(str.__str__(v)), join=lambda seq, sep="": sep.join(str(x) for x in seq), attr=lambda v: Markup(slug(str(v))), numbers=_numbers, authors=_authors)
         self.env.tests["contains"] = lambda seq, item: item in seq
         self.env.globals.update(
             kb=kb, ev=schema.EVIDENCE_TYPES, order=schema.EVIDENCE_ORDER, sections=SECTIONS,
@@ -115,7 +120,7 @@ class Renderer:
     def outbound_links(self, ref: Reference) -> list[tuple[str, Markup]]:
         out = [(name, Markup(outbound(tpl, ref.get(f)))) for f, (name, tpl) in REF_LINKS.items() if ref.get(f)]
         if ref.get("url"):
-            out.append(("Web", Markup(ref.get("url"))))
+            out.append(("Web", Markup(safe_url(ref.get("url")))))
         return out
 
     def identifier_links(self, ids: dict) -> list[tuple[str, str, Markup]]:

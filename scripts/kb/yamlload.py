@@ -97,8 +97,9 @@ class _Builder:
             return node.value
         try:
             return self.scalars.construct_object(node)
-        except (yaml.YAMLError, ValueError) as exc:  # an unparsable float or int
-            self.report(node, "KB102", f"cannot read value '{node.value}': {exc}")
+        except (yaml.YAMLError, ValueError) as exc:  # an unknown tag, an unparsable number
+            reason = " ".join(str(getattr(exc, "problem", None) or exc).split())
+            self.report(node, "KB102", f"cannot read value '{node.value}': {reason}")
             return node.value
 
 
@@ -127,6 +128,11 @@ def load_yaml(path: str, raw: bytes) -> tuple[Doc, list[Problem]]:
     if problems:
         return doc, problems
     try:
+        aliases = [Problem(path, *_mark(ev), "KB102", f"YAML alias '*{ev.anchor}' is not supported; "
+                           "write the value out") for ev in yaml.parse(text, Loader=yaml.SafeLoader)
+                   if isinstance(ev, yaml.AliasEvent)]
+        if aliases:  # refused before composing, so that no file can expand exponentially
+            return doc, aliases
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -135,7 +141,12 @@ def load_yaml(path: str, raw: bytes) -> tuple[Doc, list[Problem]]:
         return doc, [Problem(path, line, col, "KB102", what or "cannot parse YAML")]
     except yaml.YAMLError as exc:
         return doc, [Problem(path, 1, 1, "KB102", str(exc).splitlines()[0])]
+    except RecursionError:
+        return doc, [Problem(path, 1, 1, "KB102", "the YAML is nested too deeply to read")]
     if node is None:
         return doc, [Problem(path, 1, 1, "KB104", "the file has no content")]
-    doc.data = _Builder(doc, problems).build(node, ())
+    try:
+        doc.data = _Builder(doc, problems).build(node, ())
+    except RecursionError:
+        return doc, [Problem(path, 1, 1, "KB102", "the YAML is nested too deeply to read")]
     return doc, problems
