@@ -1,7 +1,10 @@
 """Shared helpers for the tests: the repository, fixture knowledge bases, and problems."""
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from kb import build
@@ -35,3 +38,31 @@ def problems(root: Path) -> list[Problem]:
 
 def short(ps: list[Problem]) -> list[str]:
     return [f"{p.path}:{p.line}:{p.col}: {p.code}" for p in ps]
+
+
+def mkdocs(root: Path, *args: str) -> subprocess.CompletedProcess:
+    """`mkdocs build --strict`; MkDocs prints an abort's message on stdout, so both are joined."""
+    run = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", *args], cwd=root,
+                         capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    run.output = run.stdout + run.stderr
+    return run
+
+
+def copy_repo(dest: Path) -> Path:
+    """The repository's sources, without built or generated output."""
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+                            cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
+    for rel in listed:
+        if (REPO / rel).is_file() and not rel.startswith("tests/"):
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(REPO / rel, dest / rel)
+    return dest
+
+
+def site_project(dest: Path, kb_root: Path) -> Path:
+    """The repository's site scaffolding around another knowledge base's claims and references."""
+    copy_repo(dest)
+    shutil.rmtree(dest / "claims")
+    shutil.copytree(kb_root / "claims", dest / "claims")
+    shutil.copyfile(kb_root / "references.bib", dest / "references.bib")
+    return dest

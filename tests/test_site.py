@@ -13,28 +13,9 @@ import pytest
 import yaml
 
 from kb import build
-from kbtest import REPO
+from kbtest import REPO, copy_repo, mkdocs
 
 REQUIRED_COMPOUNDS = ["sarcosine", "d-serine", "l-serine", "glycine", "ser-gly"]
-
-
-def mkdocs(root: Path, *args: str) -> subprocess.CompletedProcess:
-    """`mkdocs build --strict`; MkDocs prints an abort's message on stdout, so both are joined."""
-    run = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", *args], cwd=root,
-                         capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
-    run.output = run.stdout + run.stderr
-    return run
-
-
-def copy_repo(dest: Path) -> Path:
-    """The repository's sources, without built or generated output."""
-    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-                            cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
-    for rel in listed:
-        if (REPO / rel).is_file() and not rel.startswith("tests/"):
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(REPO / rel, dest / rel)
-    return dest
 
 
 @pytest.fixture(scope="session")
