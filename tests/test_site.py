@@ -121,3 +121,64 @@ def test_pages_are_byte_identical_between_builds(tmp_path):
     assert mkdocs(root).returncode == 0
     second = {p.relative_to(root).as_posix(): p.read_bytes() for p in html_pages(root / "site")}
     assert first == second
+
+
+def test_every_page_has_a_same_origin_content_security_policy(site):
+    for page in html_pages(site):
+        html = page.read_text(encoding="utf-8")
+        csp = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', html)
+        assert csp, page
+        assert html.index("Content-Security-Policy") < html.find("<script"), page
+        policy = csp.group(1)
+        assert "default-src 'self'" in policy and "object-src 'none'" in policy
+        assert not re.search(r"https?:|\*|'unsafe-inline'[^;]*;\s*$|script-src[^;]*'unsafe-inline'", policy), policy
+
+
+def _targets(html: str):
+    for tag, attr, url in re.findall(r'<(a|link|script|img)\b[^>]*?\b(href|src)="([^"]*)"', html):
+        yield tag, url
+
+
+def test_every_internal_link_and_anchor_resolves(site):
+    ids: dict[Path, set[str]] = {}
+
+    def anchors(path: Path) -> set[str]:
+        if path not in ids:
+            ids[path] = set(re.findall(r'\b(?:id|name)="([^"]+)"', path.read_text(encoding="utf-8")))
+        return ids[path]
+
+    broken = []
+    for page in html_pages(site):
+        for tag, url in _targets(page.read_text(encoding="utf-8")):
+            if re.match(r"[a-z][a-z0-9+.-]*:|//", url) or page.name == "404.html":
+                continue
+            path, _, frag = url.partition("#")
+            target = (page.parent / path).resolve() if path else page
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.is_file():
+                broken.append((page.relative_to(site).as_posix(), url))
+            elif frag and target.suffix == ".html" and frag not in anchors(target):
+                broken.append((page.relative_to(site).as_posix(), url))
+    assert broken == []
+
+
+OUTBOUND = {
+    "doi.org": re.compile(r"https://doi\.org/10\.\d{4,9}/[^\s\"<>]+"),
+    "pubmed.ncbi.nlm.nih.gov": re.compile(r"https://pubmed\.ncbi\.nlm\.nih\.gov/[1-9]\d*/?"),
+    "pmc.ncbi.nlm.nih.gov": re.compile(r"https://pmc\.ncbi\.nlm\.nih\.gov/articles/PMC[1-9]\d*/?"),
+    "pubchem.ncbi.nlm.nih.gov": re.compile(r"https://pubchem\.ncbi\.nlm\.nih\.gov/compound/[1-9]\d*"),
+    "commonchemistry.cas.org": re.compile(r"https://commonchemistry\.cas\.org/detail\?cas_rn=\d{2,7}-\d{2}-\d"),
+    "www.ebi.ac.uk": re.compile(r"https://www\.ebi\.ac\.uk/chebi/searchId\.do\?chebiId=CHEBI:[1-9]\d*"),
+}
+
+
+def test_outbound_identifier_links_are_well_formed(site):
+    seen = set()
+    for page in html_pages(site):
+        for tag, url in _targets(page.read_text(encoding="utf-8")):
+            host = re.match(r"https?://([^/?#]+)", url)
+            if host and host.group(1) in OUTBOUND:
+                seen.add(host.group(1))
+                assert OUTBOUND[host.group(1)].fullmatch(url.replace("&amp;", "&")), (page, url)
+    assert {"doi.org", "pubmed.ncbi.nlm.nih.gov", "pmc.ncbi.nlm.nih.gov"} <= seen

@@ -55,11 +55,19 @@ def ref_label(ref: Reference) -> str:
     if ref.unresolved and not ref.get("author"):
         return ref.get("shorttitle") or f"Unresolved ({ref.key})"
     authors = [a.strip() for a in ref.get("author").split(" and ") if a.strip()]
-    first = authors[0].split(",")[0].strip() if authors else (ref.get("publisher") or ref.key)
-    if len(authors) == 2:
-        first += " & " + authors[1].split(",")[0].strip()
-    elif len(authors) > 2:
-        first += " et al."
+    others = bool(authors) and authors[-1].lower() == "others"
+    authors = authors[:-1] if others else authors
+    if authors:
+        first = authors[0].split(",")[0].strip()
+        if len(authors) == 2 and not others:
+            first += " & " + authors[1].split(",")[0].strip()
+        elif len(authors) > 1 or others:
+            first += " et al."
+    elif ref.get("publisher"):
+        first = ref.get("publisher")
+    else:  # no author recorded: the title's first words stand in
+        words = ref.get("title").split()
+        first = " ".join(words[:6]) + ("…" if len(words) > 6 else "")
     return f"{first} {ref.get('year')}".strip()
 
 
