@@ -1,6 +1,7 @@
 """Every error code has a failing fixture whose exact positions are pinned; bad input never crashes."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -30,6 +31,13 @@ def test_too_large_file(tmp_path):
     root = make_kb(tmp_path / "kb")
     (root / "claims" / "huge.yaml").write_text("claims: []\n" + "# padding\n" * 120_000)
     assert short(problems(root)) == ["claims/huge.yaml:1:1: KB105"]
+
+
+def test_ids_differing_only_by_case_are_named_both_ways(tmp_path):
+    root = make_kb(tmp_path / "kb")
+    compounds = root / "claims" / "entities" / "compounds.yaml"
+    compounds.write_text(compounds.read_text() + "  - id: Alphamine\n    name: Again\n    description: Same id, other case.\n")
+    assert [(p.line, p.code) for p in problems(root)] == [(11, "KB207"), (11, "KB302"), (11, "KB306")]
 
 
 def test_tiny_fixture_is_clean(tmp_path):
@@ -63,3 +71,31 @@ def test_cli_build_writes_nothing_on_error(tmp_path):
                          capture_output=True, text=True)
     assert run.returncode == 1
     assert not (root / "docs").exists()
+
+
+def codes_table(tmp_path) -> str:
+    """The curators' guide's table of error codes: meaning, a real message from its fixture, fix."""
+    rows = ["| Code | Meaning | Example message | Fix |", "| --- | --- | --- | --- |"]
+    huge = make_kb(tmp_path / "huge")
+    (huge / "claims" / "huge.yaml").write_text("claims: []\n" + "# padding\n" * 120_000)
+    examples = {"KB105": problems(huge)[0].format().rsplit(" (fix: ", 1)[0]}
+    for fixture in FIXTURES:
+        found = problems(make_kb(tmp_path / fixture.name, fixture))
+        examples[fixture.name[:5]] = found[0].format().rsplit(" (fix: ", 1)[0]
+    for code, (severity, meaning, fix) in CODES.items():
+        label = f"{code} (warning)" if severity == "warning" else code
+        example = examples[code].replace("|", "\\|")
+        rows.append(f"| {label} | {meaning} | `{example}` | {fix} |")
+    return "\n".join(rows)
+
+
+def test_curators_guide_lists_every_code_with_example_and_fix(tmp_path):
+    guide_path = ERRORS.parents[2] / "CONTRIBUTING.md"
+    guide = guide_path.read_text(encoding="utf-8")
+    start, end = "<!-- codes:start -->\n", "\n<!-- codes:end -->"
+    table = codes_table(tmp_path)
+    if os.environ.get("KB_UPDATE_GOLDEN"):
+        head, _, rest = guide.partition(start)
+        guide = head + start + table + end + rest.partition(end)[2]
+        guide_path.write_text(guide, encoding="utf-8")
+    assert start + table + end in guide
