@@ -1,0 +1,31 @@
+"""The scale benchmark runs end to end on a small corpus: a table, and a parsable last line.
+
+No timing is asserted here; the targets are checked by running the benchmark itself.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from kbtest import REPO
+
+
+def test_bench_smoke(tmp_path):
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    res = subprocess.run([sys.executable, str(REPO / "scripts" / "bench.py"), "--claims", "200", "--quick",
+                          "--work", str(tmp_path / "work")],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    lines = res.stdout.strip().splitlines()
+    header = next(ln for ln in lines if ln.startswith("| claims |"))
+    for column in ("validate s", "generate s", "MkDocs s", "total s", "peak MB", "pages",
+                   "largest page KB", "largest index KB", "median page KB", "search index MB"):
+        assert column in header
+    row = next(ln for ln in lines if ln.startswith("| 200 |"))
+    assert len(row.split("|")) == len(header.split("|"))
+    last = dict(pair.split("=", 1) for pair in lines[-1].split())
+    assert last["claims"] == "200"
+    assert float(last["total_s"]) > 0
+    assert float(last["overhead"]) >= 0
+    assert int(last["pages"]) > 10
