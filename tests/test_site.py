@@ -2,28 +2,15 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
 from kb import build
 from kbtest import REPO, copy_repo, mkdocs
 
 REQUIRED_COMPOUNDS = ["sarcosine", "d-serine", "l-serine", "glycine", "ser-gly"]
-
-
-@pytest.fixture(scope="session")
-def site(tmp_path_factory) -> Path:
-    root = copy_repo(tmp_path_factory.mktemp("repo"))
-    run = mkdocs(root)
-    assert run.returncode == 0, run.output
-    return root / "site"
 
 
 def html_pages(site: Path) -> list[Path]:

@@ -1,6 +1,6 @@
 """The built site in a real browser: Debian's Chromium driven by Playwright, over a static server.
 
-The site is the session's one real `mkdocs build --strict` (the `site` fixture of test_site.py),
+The site is the session's one real `mkdocs build --strict` (the `site` fixture of tests/conftest.py),
 served by Python's plain http.server on 127.0.0.1. No browser is ever downloaded: the tests use
 /usr/bin/chromium. Without it (or without Playwright, or axe-core for the accessibility tests) the
 tests skip with the reason; with CI set they fail instead.
@@ -19,7 +19,6 @@ import pytest
 
 from kb import build
 from kbtest import REPO
-from test_site import site  # noqa: F401  (the session's real build, reused here)
 
 CHROMIUM = Path(os.environ.get("KB_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -7,7 +7,6 @@ import re
 
 import pytest
 
-from conftest import page_path
 from kb import schema
 from kbtest import REPO
 
