@@ -1,4 +1,5 @@
-"""Shared fixtures: the session's one real `mkdocs build --strict` of the repository."""
+"""Shared fixtures: the session's real `mkdocs build --strict` of the repository (and of the
+hostile fixture knowledge base)."""
 import sys
 from pathlib import Path
 
@@ -6,12 +7,21 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from kbtest import copy_repo, mkdocs  # noqa: E402
+from kbtest import FIXTURES, copy_repo, mkdocs, site_project  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory) -> Path:
     root = copy_repo(tmp_path_factory.mktemp("repo"))
+    run = mkdocs(root)
+    assert run.returncode == 0, run.output
+    return root / "site"
+
+
+@pytest.fixture(scope="session")
+def hostile_site(tmp_path_factory) -> Path:
+    """The site built from tests/fixtures/hostile: markup, scripts and links in every text field."""
+    root = site_project(tmp_path_factory.mktemp("hostile"), FIXTURES / "hostile")
     run = mkdocs(root)
     assert run.returncode == 0, run.output
     return root / "site"

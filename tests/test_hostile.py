@@ -16,9 +16,8 @@ from mkdocs.config import load_config
 
 from kb import build
 from kb.problems import ValidationFailed
-from kbtest import FIXTURES, REPO, make_kb, mkdocs, site_project
+from kbtest import REPO, make_kb
 
-HOSTILE = FIXTURES / "hostile"
 MARKERS = ["__pwned", "javascript:", "onerror", "onmouseover", "onload", "evil.example"]
 
 
@@ -51,14 +50,6 @@ def parse(html: str) -> Elements:
     p = Elements()
     p.feed(html)
     return p
-
-
-@pytest.fixture(scope="module")
-def hostile_site(tmp_path_factory) -> Path:
-    root = site_project(tmp_path_factory.mktemp("hostile"), HOSTILE)
-    run = mkdocs(root)
-    assert run.returncode == 0, run.output
-    return root / "site"
 
 
 def test_markup_in_data_never_becomes_markup(hostile_site):

@@ -76,6 +76,22 @@ def evidence_counts(claims: list[Claim]) -> list[tuple[str, int]]:
     return [(t, counts[t]) for t in schema.EVIDENCE_ORDER if counts[t]]
 
 
+def evidence_pairs(kb: KB) -> list[tuple[Entity, Entity, list[tuple[str, int]]]]:
+    """Every (compound, condition) pair some claim involves, with its counts by evidence type.
+
+    Only pairs with claims are listed, so the evidence map grows with the claims, not with
+    compounds x conditions.
+    """
+    pairs: dict[tuple[str, str], list[Claim]] = {}
+    for c in kb.claims:
+        for comp in dict.fromkeys(c.compounds):
+            for cond in dict.fromkeys(c.conditions):
+                pairs.setdefault((comp, cond), []).append(c)
+    compounds, conditions = kb.entities["compounds"], kb.entities["conditions"]
+    rows = [(compounds[a], conditions[b], evidence_counts(cs)) for (a, b), cs in pairs.items()]
+    return sorted(rows, key=lambda r: (r[0].name.lower(), r[0].id, r[1].name.lower(), r[1].id))
+
+
 def group_by_evidence(claims: list[Claim]) -> list[tuple[str, list[Claim]]]:
     return [(t, [c for c in claims if c.evidence_type == t]) for t, _ in evidence_counts(claims)]
 
@@ -83,6 +99,7 @@ def group_by_evidence(claims: list[Claim]) -> list[tuple[str, list[Claim]]]:
 class Renderer:
     def __init__(self, kb: KB):
         self.kb = kb
+        self._claims: dict[str, Markup] = {}
         self.env = jinja2.Environment(
             loader=jinja2.PackageLoader("kb", "templates"),
             finalize=inert,  # every {{ value }} is inert text unless a helper built Markup
@@ -94,7 +111,7 @@ class Renderer:
         self.env.globals.update(
             kb=kb, ev=schema.EVIDENCE_TYPES, order=schema.EVIDENCE_ORDER, sections=SECTIONS,
             evidence_counts=evidence_counts, group_by_evidence=group_by_evidence,
-            link=self.link, ref_link=self.ref_link, cite=self.cite, badge=self.badge,
+            link=self.link, ref_link=self.ref_link, claim_block=self.claim, cite=self.cite, badge=self.badge,
             ref_label=ref_label, outbound_links=self.outbound_links, inert_block=inert_block,
             identifier_links=self.identifier_links, entity_url=self.entity_url, ref_url=self.ref_url,
         )
@@ -135,6 +152,12 @@ class Renderer:
         return [(name, ids[f], Markup(outbound(tpl, ids[f])))
                 for f, (name, tpl) in IDENTIFIER_LINKS.items() if ids.get(f)]
 
+    def claim(self, c: Claim) -> Markup:
+        """A claim's block, rendered once and reused on every page listing it."""
+        if c.id not in self._claims:
+            self._claims[c.id] = Markup(self.env.get_template("_macros.j2").module.claim(c))
+        return self._claims[c.id]
+
     # ---- pages ------------------------------------------------------------------------------
     def page(self, template: str, **ctx) -> str:
         return self.env.get_template(template).render(**ctx)
@@ -144,7 +167,7 @@ class Renderer:
         out: dict[str, str] = {
             "index.md": self.page("home.md.j2"),
             "evidence-types.md": self.page("evidence_types.md.j2"),
-            "evidence-map.md": self.page("evidence_map.md.j2"),
+            "evidence-map.md": self.page("evidence_map.md.j2", rows=evidence_pairs(kb)),
         }
         for kind, (directory, title) in SECTIONS.items():
             members = sorted(kb.entities[kind].values(), key=lambda e: (e.name.lower(), e.id))

@@ -85,11 +85,13 @@ def _is_text(v) -> bool:
 
 def check_value(doc: Doc, path: tuple, v, f: schema.Field) -> list[Problem]:
     base, _, arg = f.kind.partition(":")
-    wrong = doc.problem(path, "KB204", f"'{f.name}' must be {schema.type_name(f.kind)}, "
-                        f"not {_describe(v)}")
+
+    def wrong() -> list[Problem]:  # made only when reported: this runs for every value
+        return [doc.problem(path, "KB204", f"'{f.name}' must be {schema.type_name(f.kind)}, "
+                            f"not {_describe(v)}")]
     if base in ("text", "key", "id"):
         if not _is_text(v):
-            return [wrong]
+            return wrong()
         if not v.strip():
             return [doc.problem(path, "KB205", f"'{f.name}' is empty")]
         if base == "id" and not ID_RE.fullmatch(v):
@@ -98,7 +100,7 @@ def check_value(doc: Doc, path: tuple, v, f: schema.Field) -> list[Problem]:
         return []
     if base in ("texts", "keys", "ids"):
         if not isinstance(v, list):
-            return [wrong]
+            return wrong()
         out = []
         for i, item in enumerate(v):
             if not _is_text(item):
@@ -110,7 +112,7 @@ def check_value(doc: Doc, path: tuple, v, f: schema.Field) -> list[Problem]:
     if base == "enum":
         allowed = schema.ENUMS[arg]
         if not _is_text(v):
-            return [wrong]
+            return wrong()
         if v not in allowed:
             code = "KB206" if arg == "evidence_type" else "KB209"
             hint = suggest(v, allowed) or f" (allowed: {', '.join(allowed)})"
@@ -119,7 +121,7 @@ def check_value(doc: Doc, path: tuple, v, f: schema.Field) -> list[Problem]:
     if base == "numbers":
         items = v if isinstance(v, list) else [v]
         if not items or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in items):
-            return [wrong]
+            return wrong()
         return []
     if base == "map":
         problems = check_record(doc, path, v, schema.RECORDS[arg])
@@ -128,7 +130,7 @@ def check_value(doc: Doc, path: tuple, v, f: schema.Field) -> list[Problem]:
         return problems
     if base == "list":
         if not isinstance(v, list):
-            return [wrong]
+            return wrong()
         return [p for i, item in enumerate(v)
                 for p in check_record(doc, path + (i,), item, schema.RECORDS[arg])]
     raise AssertionError(f"unknown field kind {f.kind}")  # pragma: no cover - schema bug

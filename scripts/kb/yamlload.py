@@ -132,7 +132,7 @@ def load_yaml(path: str, raw: bytes) -> tuple[Doc, list[Problem]]:
     try:
         aliases = [Problem(path, *_mark(ev), "KB102", f"YAML alias '*{ev.anchor}' is not supported; "
                            "write the value out") for ev in yaml.parse(text, Loader=LOADER)
-                   if isinstance(ev, yaml.AliasEvent)]
+                   if isinstance(ev, yaml.AliasEvent)] if "*" in text else []
         if aliases:  # refused before composing, so that no file can expand exponentially
             return doc, aliases
         node = yaml.compose(text, Loader=LOADER)

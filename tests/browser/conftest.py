@@ -38,15 +38,19 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session")
-def base_url(site) -> str:  # noqa: F811
-    """The built site served by a plain static file server on a free port of 127.0.0.1."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
+def serve(directory: Path):
+    """A built site served by a plain static file server on a free port of 127.0.0.1."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(directory)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="session")
+def base_url(site) -> str:  # noqa: F811
+    yield from serve(site)
 
 
 @pytest.fixture(scope="session")

@@ -151,7 +151,7 @@ def test_claim_lists_stay_readable_without_javascript(watched, kbdata):
 
 def test_evidence_map_cells_count_by_type_and_link_to_those_claims(tab, kbdata):
     page = tab.goto("evidence-map.html")
-    cells = page.locator("article table td a[href*='conditions/']").evaluate_all("""els => els.map(a => ({
+    cells = page.locator("article table td a[href*='#with-']").evaluate_all("""els => els.map(a => ({
         href: a.href, type: (a.querySelector('.kb-badge').className.match(/kb-ev-([a-z-]+)/) || [])[1],
         label: a.querySelector('.kb-badge').textContent.trim(), icon: !!a.querySelector('.kb-badge svg'),
         n: parseInt(a.textContent.trim().split(/\\s+/).pop(), 10)}))""")

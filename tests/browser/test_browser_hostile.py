@@ -1,0 +1,62 @@
+"""No script from data ever runs: the hostile fixture's pages, and its search, in a real browser."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import Watched, serve
+
+PAGES = ["compounds/alphamine.html", "references/evil2001.html", "sources/tinysource.html",
+         "conditions/gamma-syndrome.html", "evidence-map.html", "index.html", "compounds/index.html"]
+
+# Every element that carries an event-handler attribute, a javascript: link or a frame, and the
+# marker the hostile scripts would set.
+_INJECTED = """() => ({
+  pwned: window.__pwned === undefined ? null : String(window.__pwned),
+  handlers: [...document.querySelectorAll('*')].flatMap(el => [...el.attributes]
+      .filter(a => a.name.startsWith('on')).map(a => el.tagName + ' ' + a.name)),
+  jsLinks: [...document.querySelectorAll('[href],[src]')].map(el => el.getAttribute('href') || el.getAttribute('src'))
+      .filter(u => u.trim().toLowerCase().startsWith('javascript:')),
+  frames: document.querySelectorAll('iframe, object, embed').length,
+})"""
+
+
+@pytest.fixture(scope="module")
+def hostile_url(hostile_site):
+    yield from serve(hostile_site)
+
+
+@pytest.fixture
+def hostile_tab(browser, hostile_url):
+    w = Watched(browser, hostile_url, color_scheme="light")
+    yield w
+    w.close()
+
+
+def assert_clean(tab: Watched, where: str) -> None:
+    found = tab.page.evaluate(_INJECTED)
+    assert found == {"pwned": None, "handlers": [], "jsLinks": [], "frames": 0}, where
+    assert tab.csp_violations() == [], where
+    assert tab.foreign_requests() == [], where
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_hostile_pages_run_no_script_from_data(hostile_tab, path):
+    page = hostile_tab.goto(path)
+    page.wait_for_load_state("networkidle")
+    for link in page.locator("article a:visible").all()[:40]:
+        link.hover(timeout=2000)  # a hostile onmouseover, had it survived, would fire now
+    assert_clean(hostile_tab, path)
+
+
+@pytest.mark.parametrize("query", ["Alpha", "pwned", "script", "onerror", "javascript", "config", "evil"])
+def test_hostile_search_results_run_no_script(hostile_tab, query):
+    page = hostile_tab.goto("index.html")
+    box = page.locator("input.md-search__input")
+    box.click()
+    box.fill(query[:-1])
+    box.press_sequentially(query[-1])
+    page.wait_for_timeout(800)  # results render as one types; there may legitimately be none
+    assert page.locator(".md-search-result__meta").is_visible()
+    for item in page.locator(".md-search-result__link:visible").all()[:10]:
+        item.hover(timeout=2000)
+    assert_clean(hostile_tab, f"search {query!r}")
