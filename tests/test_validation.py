@@ -40,6 +40,17 @@ def test_ids_differing_only_by_case_are_named_both_ways(tmp_path):
     assert [(p.line, p.code) for p in problems(root)] == [(11, "KB207"), (11, "KB302"), (11, "KB306")]
 
 
+def test_an_entity_kind_can_be_split_across_a_folder(tmp_path):
+    root = make_kb(tmp_path / "kb")
+    entities = root / "claims" / "entities"
+    (entities / "compounds").mkdir()
+    (entities / "compounds.yaml").rename(entities / "compounds" / "a-to-m.yaml")
+    assert problems(root) == []
+    (entities / "other").mkdir()
+    (entities / "other" / "x.yaml").write_text("other: []\n")
+    assert short(problems(root)) == ["claims/entities/other/x.yaml:1:1: KB201"]
+
+
 def test_tiny_fixture_is_clean(tmp_path):
     assert problems(make_kb(tmp_path / "kb")) == []
 

@@ -19,10 +19,13 @@ IDENTIFIER_RES = {
 
 
 def file_kind(doc: Doc) -> str | None:
-    """'claims' or an entity file name, decided by where the file lives."""
+    """'claims' or an entity kind, decided by where the file lives: claims/entities/<kind>.yaml,
+    or any file in claims/entities/<kind>/ when one kind is split across several files."""
     p = PurePosixPath(doc.path)
     if p.parent.name == "entities":
         return p.stem if p.stem in schema.ENTITY_FILES else None
+    if p.parent.parent.name == "entities":
+        return p.parent.name if p.parent.name in schema.ENTITY_FILES else None
     return schema.CLAIM_FILE_KEY
 
 
@@ -44,7 +47,8 @@ def check_file(doc: Doc) -> list[Problem]:
     kind = file_kind(doc)
     if kind is None:
         names = ", ".join(f"{n}.yaml" for n in schema.ENTITY_FILES)
-        return [doc.problem((), "KB201", f"unknown entity file; entity files are {names}")]
+        return [doc.problem((), "KB201", f"unknown entity file; entity files are {names} "
+                            "(or files in a folder of one of those names)")]
     record = schema.RECORDS[schema.ENTITY_FILES.get(kind, "claim")]
     data = doc.data
     if not isinstance(data, dict) or kind not in data:
