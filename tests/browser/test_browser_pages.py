@@ -177,7 +177,7 @@ def test_evidence_map_cells_count_by_type_and_link_to_those_claims(tab, kbdata):
     for href in hrefs:
         page.goto(href)
         anchor = href.split("#", 1)[1]
-        items = page.locator(f"h3#{anchor} + ul > li").evaluate_all("""lis => lis.map(li => ({
+        items = page.locator(f"h3#{anchor} + section > ul > li").evaluate_all("""lis => lis.map(li => ({
             type: (li.querySelector('.kb-badge').className.match(/kb-ev-([a-z-]+)/) || [])[1],
             target: li.querySelector('a').getAttribute('href')}))""")
         assert page.locator(f"h3#{anchor}").is_visible()
