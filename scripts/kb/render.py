@@ -5,12 +5,15 @@ Returns a mapping of path (relative to docs/) to text; nothing here touches the 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
+from pathlib import Path
 from collections import Counter
 from urllib.parse import quote
 
 import jinja2
+import material
 from markupsafe import Markup
 
 from . import schema
@@ -39,6 +42,13 @@ REF_LINKS = {
     "pmid": ("PubMed", "https://pubmed.ncbi.nlm.nih.gov/{}/"),
     "pmcid": ("PMC", "https://pmc.ncbi.nlm.nih.gov/articles/{}/"),
 }
+
+
+@functools.cache
+def icon_svg(icon: str) -> str:
+    """The theme's own SVG of an icon such as 'material/flask', inlined as the theme would."""
+    path = Path(material.__file__).parent / "templates" / ".icons" / f"{icon}.svg"
+    return path.read_text(encoding="utf-8").strip()
 
 
 def outbound(template: str, value: str) -> str:
@@ -111,7 +121,7 @@ class Renderer:
         self.env.globals.update(
             kb=kb, ev=schema.EVIDENCE_TYPES, order=schema.EVIDENCE_ORDER, sections=SECTIONS,
             evidence_counts=evidence_counts, group_by_evidence=group_by_evidence,
-            link=self.link, ref_link=self.ref_link, claim_block=self.claim, cite=self.cite, badge=self.badge,
+            link=self.link, ref_link=self.ref_link, claim_block=self.claim, a=self.a, cite=self.cite, badge=self.badge,
             ref_label=ref_label, outbound_links=self.outbound_links, inert_block=inert_block,
             identifier_links=self.identifier_links, entity_url=self.entity_url, ref_url=self.ref_url,
         )
@@ -133,14 +143,23 @@ class Renderer:
         mark = ' <span class="kb-unresolved">unresolved</span>' if ref.unresolved else ""
         return Markup(f"[{label}]({self.ref_url(key, up)}){mark}")
 
-    def cite(self, claim: Claim, up: str = "../") -> Markup:
-        return Markup("; ".join(self.ref_link(k, up) for k in dict.fromkeys(claim.citations)))
+    def a(self, e: Entity) -> Markup:
+        """An HTML link to an entity's page from a page one level down (claims are HTML)."""
+        return Markup(f'<a href="../{SECTIONS[e.kind][0]}/{e.slug}.html">{inert(e.name)}</a>')
+
+    def cite(self, claim: Claim) -> Markup:
+        """A claim's citations as HTML links to their reference pages."""
+        links = []
+        for key in dict.fromkeys(claim.citations):
+            ref = self.kb.refs[key]
+            mark = ' <span class="kb-unresolved">unresolved</span>' if ref.unresolved else ""
+            links.append(f'<a href="../{REF_DIR}/{slug(key)}.html">{inert(ref_label(ref))}</a>{mark}')
+        return Markup("; ".join(links))
 
     def badge(self, evidence_type: str) -> Markup:
         label, icon = schema.EVIDENCE_TYPES[evidence_type][:2]
-        cls = slug(evidence_type)
-        return Markup(f'<span class="kb-badge kb-ev-{cls}" title="Evidence type: {label}">'
-                      f':{icon.replace("/", "-")}: {label}</span>')
+        return Markup(f'<span class="kb-badge kb-ev-{slug(evidence_type)}" title="Evidence type: {label}">'
+                      f'<span class="twemoji">{icon_svg(icon)}</span> {label}</span>')
 
     def outbound_links(self, ref: Reference) -> list[tuple[str, Markup]]:
         out = [(name, Markup(outbound(tpl, ref.get(f)))) for f, (name, tpl) in REF_LINKS.items() if ref.get(f)]
