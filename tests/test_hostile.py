@@ -5,7 +5,6 @@ import random
 from html import unescape
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 
 import markdown
 import pytest

@@ -2,7 +2,13 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import yaml
@@ -169,3 +175,41 @@ def test_outbound_identifier_links_are_well_formed(site):
                 seen.add(host.group(1))
                 assert OUTBOUND[host.group(1)].fullmatch(url.replace("&amp;", "&")), (page, url)
     assert {"doi.org", "pubmed.ncbi.nlm.nih.gov", "pmc.ncbi.nlm.nih.gov"} <= seen
+
+
+def test_serve_shows_an_edited_claim_on_reload_and_leaves_docs_alone(tmp_path):
+    root = copy_repo(tmp_path)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"], cwd=root,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+
+    def page() -> str:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/compounds/sarcosine.html", timeout=5) as r:
+                return r.read().decode("utf-8")
+        except OSError:
+            return ""
+
+    def wait_for(text: str) -> bool:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if text in page():
+                return True
+            time.sleep(0.2)
+        return False
+
+    try:
+        assert wait_for("Sarcosine")
+        target = root / "claims" / "neurobenefits.yaml"
+        text = target.read_text(encoding="utf-8")
+        target.write_text(text.replace("statement: >-\n", "statement: >-\n      Zyxwvut edited.\n", 1)
+                          if "statement: >-\n" in text else text, encoding="utf-8")
+        assert "Zyxwvut" in target.read_text(encoding="utf-8")
+        assert wait_for("Zyxwvut edited")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert not (root / "docs" / "compounds").exists()  # serve keeps generated pages in memory
