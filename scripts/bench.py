@@ -178,26 +178,16 @@ def generate_corpus(root: Path, n_claims: int, seed: int = 1) -> dict[str, int]:
 
     ent: dict[str, list[str]] = {}
 
-    def compound_lines(compact: bool) -> list[str]:
-        out = ["compounds:"]
-        for i, ident in enumerate(compounds):
-            lines = [f"  - id: {ident}", f"    name: {q(w.name() + ' ' + str(i))}",
-                     f"    synonyms: [{q(w.name().lower())}" + ("]" if compact else f", {q(w.name().lower())}]"),
-                     f"    description: {q(w.text(8 if compact else 25))}"]
-            if i % (6 if compact else 2) == 0:
-                lines += ["    identifiers:", f"      pubchem_cid: \"{1000 + i}\"", f"      cas: \"{_cas(i)}\"",
-                          f"      chebi: \"CHEBI:{15000 + i}\""]
-            if i % (12 if compact else 3) == 0:
-                lines.append(f"    status: {q(w.text(15))}")
-            out += lines
-        return out
-
-    ent["compounds"] = compound_lines(compact=False)
-    if len("\n".join(ent["compounds"]).encode()) > LIMIT_BYTES:
-        # The engine refuses YAML files over 1 MB and all compounds share one file: shorter
-        # entries keep a very large corpus loadable (their pages get shorter too).
-        ent["compounds"] = compound_lines(compact=True)
-        notes.append(f"compounds.yaml compacted to fit the engine's {MAX_FILE_BYTES:,}-byte file limit")
+    ent["compounds"] = ["compounds:"]
+    for i, ident in enumerate(compounds):
+        ent["compounds"] += [f"  - id: {ident}", f"    name: {q(w.name() + ' ' + str(i))}",
+                             f"    synonyms: [{q(w.name().lower())}, {q(w.name().lower())}]",
+                             f"    description: {q(w.text(25))}"]
+        if i % 2 == 0:
+            ent["compounds"] += ["    identifiers:", f"      pubchem_cid: \"{1000 + i}\"", f"      cas: \"{_cas(i)}\"",
+                                 f"      chebi: \"CHEBI:{15000 + i}\""]
+        if i % 3 == 0:
+            ent["compounds"].append(f"    status: {q(w.text(15))}")
     ent["mechanisms"] = ["mechanisms:"]
     kinds = ["receptor", "transporter", "enzyme", "pathway"]
     for i, ident in enumerate(mechanisms):
@@ -221,9 +211,27 @@ def generate_corpus(root: Path, n_claims: int, seed: int = 1) -> dict[str, int]:
                            f"      - {q(w.text(15))}"]
     for name, lines in ent.items():
         text = "\n".join(lines) + "\n"
-        if len(text.encode()) > MAX_FILE_BYTES:
-            raise SystemExit(f"bench: {name}.yaml would be {len(text.encode()):,} bytes, over the engine's limit")
-        (root / "claims" / "entities" / f"{name}.yaml").write_text(text, encoding="utf-8")
+        if len(text.encode()) <= LIMIT_BYTES:
+            (root / "claims" / "entities" / f"{name}.yaml").write_text(text, encoding="utf-8")
+            continue
+        # The engine refuses YAML files over 1 MB: a large entity list is split into a folder
+        # claims/entities/<kind>/, which the engine reads as one list (as a curator would).
+        folder = root / "claims" / "entities" / name
+        folder.mkdir()
+        entries: list[list[str]] = []
+        for line in lines[1:]:
+            if line.startswith("  - id:"):
+                entries.append([])
+            entries[-1].append(line)
+        part: list[str] = []
+        parts = 0
+        for entry in entries + [None]:
+            if entry is None or len("\n".join(part + entry).encode()) > LIMIT_BYTES:
+                (folder / f"part-{parts:03d}.yaml").write_text(f"{name}:\n" + "\n".join(part) + "\n", encoding="utf-8")
+                parts, part = parts + 1, []
+            if entry is not None:
+                part += entry
+        notes.append(f"{name} split across {parts} files in claims/entities/{name}/ (1 MB per file)")
 
     turn = {k: 0 for k in ("mechanisms", "conditions", "methods", "studies")}
 
