@@ -123,7 +123,7 @@ class Renderer:
             evidence_counts=evidence_counts, group_by_evidence=group_by_evidence,
             link=self.link, ref_link=self.ref_link, claim_block=self.claim, a=self.a, cite=self.cite, badge=self.badge,
             ref_label=ref_label, outbound_links=self.outbound_links, inert_block=inert_block,
-            identifier_links=self.identifier_links, entity_url=self.entity_url, ref_url=self.ref_url,
+            identifier_links=self.identifier_links,
         )
 
     # ---- helpers the templates call; each returns Markup built only from inert parts ---------
