@@ -2,7 +2,8 @@
 
 Only this module and the command line touch the disk. Nothing is written unless every file
 validated, and then only files whose content changed are replaced (each atomically), so a
-failed build leaves the last good docs/ as it was and `mkdocs serve` does not loop.
+failed build leaves the last good docs/ as it was. (Under `mkdocs serve` the hooks keep the
+rendered pages in memory and call check and render only.)
 """
 from __future__ import annotations
 

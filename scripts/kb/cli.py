@@ -21,10 +21,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             checked, changed = build.generate(args.root)
     except ValidationFailed as failed:
-        for p in failed.problems:
-            print(p.format(), file=sys.stderr)
-        n = sum(1 for p in failed.problems if p.severity == "error")
-        print(f"kb: {n} error(s); nothing was written", file=sys.stderr)
+        print(failed, file=sys.stderr)
+        print(f"kb: {failed.error_count} error(s); nothing was written", file=sys.stderr)
         return 1
     except OSError as exc:
         print(f"kb: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)

@@ -60,9 +60,8 @@ def on_pre_build(config) -> None:
         checked = build.check(_root(config))
         pages = build.render(checked)
     except ValidationFailed as failed:
-        n = sum(1 for p in failed.problems if p.severity == "error")
-        lines = "\n".join(p.format() for p in failed.problems)
-        raise Abort(f"{lines}\nkb: {n} error(s) in the knowledge base; nothing was built") from None
+        raise Abort(f"{failed}\nkb: {failed.error_count} error(s) in the knowledge base; "
+                    "nothing was built") from None
     except OSError as exc:
         raise Abort(f"kb: cannot read {exc.filename or 'a file'}: {exc.strerror or exc}; nothing was built") from None
     for w in checked.warnings:

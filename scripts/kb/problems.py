@@ -78,4 +78,5 @@ class ValidationFailed(Exception):
 
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(problems)
+        self.error_count = len(errors(self.problems))
         super().__init__("\n".join(p.format() for p in self.problems))

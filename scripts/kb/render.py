@@ -115,13 +115,17 @@ class Renderer:
             finalize=inert,  # every {{ value }} is inert text unless a helper built Markup
             autoescape=True, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
         )
-        # join returns plain text so that finalize makes the joined curators' text inert
-        self.env.filters.update(plain=lambda v: inert(str.__str__(v)), join=lambda seq, sep="": sep.join(str(x) for x in seq), attr=lambda v: Markup(slug(str(v))), numbers=_numbers, authors=_authors)
+        self.env.filters.update(
+            # join returns plain text so that finalize makes the joined curators' text inert
+            join=lambda seq, sep="": sep.join(str(x) for x in seq),
+            plain=lambda v: inert(str.__str__(v)), attr=lambda v: Markup(slug(str(v))),
+            numbers=_numbers, authors=_authors)
         self.env.tests["contains"] = lambda seq, item: item in seq
         self.env.globals.update(
             kb=kb, ev=schema.EVIDENCE_TYPES, order=schema.EVIDENCE_ORDER, sections=SECTIONS,
             evidence_counts=evidence_counts, group_by_evidence=group_by_evidence,
-            link=self.link, ref_link=self.ref_link, claim_block=self.claim, a=self.a, cite=self.cite, badge=self.badge,
+            link=self.link, ref_link=self.ref_link, claim_block=self.claim, a=self.a, cite=self.cite,
+            badge=self.badge,
             ref_label=ref_label, outbound_links=self.outbound_links, inert_block=inert_block,
             identifier_links=self.identifier_links,
         )
@@ -133,15 +137,12 @@ class Renderer:
     def ref_url(self, key: str, up: str = "../") -> str:
         return f"{up}{REF_DIR}/{slug(key)}.md"
 
-    def link(self, e: Entity, up: str = "../", anchor: str = "") -> Markup:
-        frag = f"#{anchor}" if anchor else ""
-        return Markup(f"[{inert(e.name)}]({self.entity_url(e, up)}{frag})")
+    def link(self, e: Entity, up: str = "../") -> Markup:
+        return Markup(f"[{inert(e.name)}]({self.entity_url(e, up)})")
 
     def ref_link(self, key: str, up: str = "../") -> Markup:
         ref = self.kb.refs[key]
-        label = inert(ref_label(ref))
-        mark = ' <span class="kb-unresolved">unresolved</span>' if ref.unresolved else ""
-        return Markup(f"[{label}]({self.ref_url(key, up)}){mark}")
+        return Markup(f"[{inert(ref_label(ref))}]({self.ref_url(key, up)}){_unresolved_mark(ref)}")
 
     def a(self, e: Entity) -> Markup:
         """An HTML link to an entity's page from a page one level down (claims are HTML)."""
@@ -149,12 +150,9 @@ class Renderer:
 
     def cite(self, claim: Claim) -> Markup:
         """A claim's citations as HTML links to their reference pages."""
-        links = []
-        for key in dict.fromkeys(claim.citations):
-            ref = self.kb.refs[key]
-            mark = ' <span class="kb-unresolved">unresolved</span>' if ref.unresolved else ""
-            links.append(f'<a href="../{REF_DIR}/{slug(key)}.html">{inert(ref_label(ref))}</a>{mark}')
-        return Markup("; ".join(links))
+        refs = [self.kb.refs[key] for key in dict.fromkeys(claim.citations)]
+        return Markup("; ".join(f'<a href="../{REF_DIR}/{slug(r.key)}.html">{inert(ref_label(r))}</a>'
+                                f'{_unresolved_mark(r)}' for r in refs))
 
     def badge(self, evidence_type: str) -> Markup:
         label, icon = schema.EVIDENCE_TYPES[evidence_type][:2]
@@ -204,6 +202,10 @@ class Renderer:
         out["data/index.md"] = self.page("data.md.j2", records=schema.RECORDS, type_name=schema.type_name)
         out.update(exports(kb))
         return out
+
+
+def _unresolved_mark(ref: Reference) -> str:
+    return ' <span class="kb-unresolved">unresolved</span>' if ref.unresolved else ""
 
 
 def _numbers(value) -> str:
