@@ -94,8 +94,9 @@ def visible_statement(page_md: str, claim_id: str) -> str:
     html = _md.convert(page_md)
     elements = parse(html)
     text = "".join(elements.text_by_id[claim_id])
-    # the claim block starts with its evidence badge; the statement follows it
-    return " ".join(text.split()).removeprefix("In vitro").strip().split(" Cited:")[0]
+    # the claim block starts with its evidence badge and verdict chip; the statement follows them
+    text = " ".join(text.split()).removeprefix("In vitro").strip().removeprefix("Article: supported")
+    return text.strip().split(" What the article says:")[0]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

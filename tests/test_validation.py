@@ -17,7 +17,8 @@ FIXTURES = sorted(p for p in ERRORS.iterdir() if p.is_dir())
 def test_error_fixture_reports_exact_positions(fixture, tmp_path):
     root = make_kb(tmp_path / "kb", fixture)
     expected = (fixture / "expected.txt").read_text().split()
-    got = short(problems(root))
+    # an error fixture pins its errors; warnings it causes on the way have fixtures of their own
+    got = short([p for p in problems(root) if p.severity == "error" or p.code == fixture.name[:5]])
     assert " ".join(got).split() == expected
     assert all(line.split()[-1] == fixture.name[:5] for line in got)
 
@@ -63,7 +64,7 @@ def test_all_problems_reported_in_one_run(tmp_path):
     (root / "claims" / "ev.yaml").write_bytes(
         (tmp_path / "KB206-evidence-type/claims/bad.yaml").read_bytes().replace(b"extra-claim", b"ev-claim"))
     (root / "references.bib").write_bytes((tmp_path / "KB403-doi/references.bib").read_bytes())
-    codes = sorted(p.code for p in problems(root))
+    codes = sorted(p.code for p in problems(root) if p.severity == "error")
     assert codes == ["KB103", "KB206", "KB403"]
 
 
@@ -92,7 +93,8 @@ def codes_table(tmp_path) -> str:
     examples = {"KB105": problems(huge)[0].format().rsplit(" (fix: ", 1)[0]}
     for fixture in FIXTURES:
         found = problems(make_kb(tmp_path / fixture.name, fixture))
-        examples[fixture.name[:5]] = found[0].format().rsplit(" (fix: ", 1)[0]
+        first = next(p for p in found if p.code == fixture.name[:5])
+        examples[fixture.name[:5]] = first.format().rsplit(" (fix: ", 1)[0]
     for code, (severity, meaning, fix) in CODES.items():
         label = f"{code} (warning)" if severity == "warning" else code
         example = examples[code].replace("|", "\\|")

@@ -9,17 +9,20 @@ from dataclasses import dataclass, field
 
 from . import schema
 from .bib import Reference, slug
-from .validate import file_kind
+from .validate import file_kind, records, study_types
 from .yamlload import Doc
 
 
 @dataclass
 class Claim:
+    """A finding: what a study showed, beside what the source article made of it."""
     id: str
     statement: str
     evidence_type: str
     citations: list[str]
     source: dict
+    article_says: str
+    verdict: str
     file: str
     line: int
     compounds: list[str] = field(default_factory=list)
@@ -28,20 +31,44 @@ class Claim:
     methods: list[str] = field(default_factory=list)
     caveat: str = ""
     quantities: list[dict] = field(default_factory=list)
+    studies: list[str] = field(default_factory=list)  # derived: the cited keys with a study record
 
     def record(self) -> dict:
-        """The claim as exported to claims.json: the curator's fields, nothing derived."""
-        out = {"id": self.id, "statement": self.statement, "evidence_type": self.evidence_type,
-               "compounds": self.compounds, "mechanisms": self.mechanisms,
-               "conditions": self.conditions, "methods": self.methods,
-               "citations": self.citations, "source": self.source, "caveat": self.caveat,
-               "quantities": self.quantities}
-        return out
+        """The claim as exported to claims.json: the curator's fields, plus the cited studies."""
+        return {"id": self.id, "statement": self.statement, "evidence_type": self.evidence_type,
+                "compounds": self.compounds, "mechanisms": self.mechanisms,
+                "conditions": self.conditions, "methods": self.methods,
+                "citations": self.citations, "studies": self.studies, "source": self.source,
+                "article_says": self.article_says, "verdict": self.verdict,
+                "caveat": self.caveat, "quantities": self.quantities}
+
+
+@dataclass
+class Background:
+    """What an article asserts with no study behind it: shown, never badged, never counted."""
+    id: str
+    statement: str
+    source: dict
+    file: str
+    line: int
+    compounds: list[str] = field(default_factory=list)
+    mechanisms: list[str] = field(default_factory=list)
+    conditions: list[str] = field(default_factory=list)
+    methods: list[str] = field(default_factory=list)
+    verdict: str = ""
+    comment: str = ""
+    citations: list[str] = field(default_factory=list)
+
+    def record(self) -> dict:
+        return {"id": self.id, "statement": self.statement, "compounds": self.compounds,
+                "mechanisms": self.mechanisms, "conditions": self.conditions,
+                "methods": self.methods, "source": self.source, "verdict": self.verdict,
+                "comment": self.comment, "citations": self.citations}
 
 
 @dataclass
 class Entity:
-    kind: str  # compounds | mechanisms | conditions | methods | sources
+    kind: str  # compounds | mechanisms | conditions | methods | sources | studies
     id: str
     data: dict
 
@@ -55,18 +82,46 @@ class Entity:
     def slug(self) -> str:
         return slug(self.id)
 
+    @property
+    def types(self) -> list[str]:
+        """A study's evidence types, strongest design first."""
+        found = study_types(self.data)
+        return [t for t in schema.EVIDENCE_ORDER if t in found]
+
 
 @dataclass
 class KB:
     claims: list[Claim]
+    background: list[Background]
     entities: dict[str, dict[str, Entity]]
     refs: dict[str, Reference]
     by_entity: dict[tuple[str, str], list[Claim]]
     by_citation: dict[str, list[Claim]]
     methods_citing: dict[str, list[Entity]]
+    background_by_entity: dict[tuple[str, str], list[Background]]
+    background_by_citation: dict[str, list[Background]]
+    notes_of: dict[str, list[tuple[Entity, dict]]]  # bib key -> (source, note) identifying it
 
     def claims_of(self, kind: str, ident: str) -> list[Claim]:
         return self.by_entity.get((kind, ident), [])
+
+    def background_of(self, kind: str, ident: str) -> list[Background]:
+        return self.background_by_entity.get((kind, ident), [])
+
+    def study(self, key: str) -> Entity | None:
+        return self.entities["studies"].get(key)
+
+    def studies_of(self, claims: list[Claim]) -> list[str]:
+        """The distinct studies behind these findings, in first-cited order."""
+        return list(dict.fromkeys(k for c in claims for k in c.studies))
+
+    def note(self, source: dict) -> dict | None:
+        """The source's record of the note a claim gives (its identification), if it lists it."""
+        entity = self.entities["sources"].get(source["ref"])
+        number = source.get("note")
+        if entity is None or number is None:
+            return None
+        return next((n for n in entity.data.get("notes", []) if n["note"] == number), None)
 
     def related(self, claims: list[Claim], kind: str) -> list[Entity]:
         """Entities of one kind that these claims mention, by name."""
@@ -77,31 +132,49 @@ class KB:
 def build(docs: list[Doc], refs: dict[str, Reference]) -> KB:
     entities: dict[str, dict[str, Entity]] = {k: {} for k in schema.ENTITY_FILES}
     claims: list[Claim] = []
+    background: list[Background] = []
     for doc in docs:
         kind = file_kind(doc)
-        for i, item in enumerate(doc.data[kind]):
+        for key, i, item in records(doc):
             if kind == schema.CLAIM_FILE_KEY:
-                line = doc.at((kind, i))[0]
-                claims.append(Claim(file=doc.path, line=line, **{
+                line = doc.at((key, i))[0]
+                cls = Claim if key == schema.CLAIM_FILE_KEY else Background
+                (claims if cls is Claim else background).append(cls(file=doc.path, line=line, **{
                     k: _normalise(v) for k, v in item.items()}))
             else:
-                title = refs[item["id"]].get("title") if kind == "sources" else ""
-                entities[kind][item["id"]] = Entity(kind, item["id"], item, title)
+                title = refs[item["id"]].get("title") if kind in ("sources", "studies") else ""
+                entities[kind][item["id"]] = Entity(kind, item["id"], _normalise(item), title)
     claims.sort(key=lambda c: c.id)
+    background.sort(key=lambda b: b.id)
     by_entity: dict[tuple[str, str], list[Claim]] = defaultdict(list)
     by_citation: dict[str, list[Claim]] = defaultdict(list)
     for c in claims:
+        c.studies = [k for k in dict.fromkeys(c.citations) if k in entities["studies"]]
         for kind in ("compounds", "mechanisms", "conditions", "methods"):
             for ident in getattr(c, kind):
                 by_entity[(kind, ident)].append(c)
         by_entity[("sources", c.source["ref"])].append(c)
         for key in dict.fromkeys(c.citations):
             by_citation[key].append(c)
+    bg_entity: dict[tuple[str, str], list[Background]] = defaultdict(list)
+    bg_citation: dict[str, list[Background]] = defaultdict(list)
+    for b in background:
+        for kind in ("compounds", "mechanisms", "conditions", "methods"):
+            for ident in getattr(b, kind):
+                bg_entity[(kind, ident)].append(b)
+        bg_entity[("sources", b.source["ref"])].append(b)
+        for key in dict.fromkeys(b.citations):
+            bg_citation[key].append(b)
     methods_citing: dict[str, list[Entity]] = defaultdict(list)
     for m in entities["methods"].values():
         for key in m.data.get("based_on", []):
             methods_citing[key].append(m)
-    return KB(claims, entities, refs, dict(by_entity), dict(by_citation), dict(methods_citing))
+    notes_of: dict[str, list[tuple[Entity, dict]]] = defaultdict(list)
+    for s in entities["sources"].values():
+        for n in s.data.get("notes", []):
+            notes_of[n["ref"]].append((s, n))
+    return KB(claims, background, entities, refs, dict(by_entity), dict(by_citation),
+              dict(methods_citing), dict(bg_entity), dict(bg_citation), dict(notes_of))
 
 
 def _normalise(value):

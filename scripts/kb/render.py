@@ -82,12 +82,25 @@ def ref_label(ref: Reference) -> str:
 
 
 def evidence_counts(claims: list[Claim]) -> list[tuple[str, int]]:
+    """Findings by evidence type, strongest design first. Background notes are never counted."""
     counts = Counter(c.evidence_type for c in claims)
     return [(t, counts[t]) for t in schema.EVIDENCE_ORDER if counts[t]]
 
 
-def evidence_pairs(kb: KB) -> list[tuple[Entity, Entity, list[tuple[str, int]]]]:
-    """Every (compound, condition) pair some claim involves, with its counts by evidence type.
+def verdict_counts(items) -> list[tuple[str, int]]:
+    counts = Counter(i.verdict for i in items if i.verdict)
+    return [(v, counts[v]) for v in schema.VERDICT_ORDER if counts[v]]
+
+
+def study_counts(kb: KB, keys) -> list[tuple[str, int]]:
+    """Studies by evidence type (a paper with parts of several designs counts under each)."""
+    counts = Counter(t for k in keys for t in kb.entities["studies"][k].types)
+    return [(t, counts[t]) for t in schema.EVIDENCE_ORDER if counts[t]]
+
+
+def evidence_pairs(kb: KB) -> list[tuple[Entity, Entity, list[tuple[str, int]], int]]:
+    """Every (compound, condition) pair some finding involves, with its counts by evidence type
+    and the number of distinct studies behind them.
 
     Only pairs with claims are listed, so the evidence map grows with the claims, not with
     compounds x conditions.
@@ -98,7 +111,8 @@ def evidence_pairs(kb: KB) -> list[tuple[Entity, Entity, list[tuple[str, int]]]]
             for cond in dict.fromkeys(c.conditions):
                 pairs.setdefault((comp, cond), []).append(c)
     compounds, conditions = kb.entities["compounds"], kb.entities["conditions"]
-    rows = [(compounds[a], conditions[b], evidence_counts(cs)) for (a, b), cs in pairs.items()]
+    rows = [(compounds[a], conditions[b], evidence_counts(cs), len(kb.studies_of(cs)))
+            for (a, b), cs in pairs.items()]
     return sorted(rows, key=lambda r: (r[0].name.lower(), r[0].id, r[1].name.lower(), r[1].id))
 
 
@@ -123,9 +137,12 @@ class Renderer:
         self.env.tests["contains"] = lambda seq, item: item in seq
         self.env.globals.update(
             kb=kb, ev=schema.EVIDENCE_TYPES, order=schema.EVIDENCE_ORDER, sections=SECTIONS,
+            verdicts=schema.VERDICTS, identifications=schema.IDENTIFICATIONS,
             evidence_counts=evidence_counts, group_by_evidence=group_by_evidence,
+            verdict_counts=verdict_counts, study_counts=study_counts,
             link=self.link, ref_link=self.ref_link, claim_block=self.claim, a=self.a, cite=self.cite,
-            badge=self.badge,
+            badge=self.badge, verdict_chip=self.verdict_chip, id_chip=self.id_chip,
+            background_block=self.background, study_summary=self.study_summary,
             ref_label=ref_label, outbound_links=self.outbound_links, inert_block=inert_block,
             identifier_links=self.identifier_links,
         )
@@ -148,16 +165,48 @@ class Renderer:
         """An HTML link to an entity's page from a page one level down (claims are HTML)."""
         return Markup(f'<a href="../{SECTIONS[e.kind][0]}/{e.slug}.html">{inert(e.name)}</a>')
 
-    def cite(self, claim: Claim) -> Markup:
-        """A claim's citations as HTML links to their reference pages."""
-        refs = [self.kb.refs[key] for key in dict.fromkeys(claim.citations)]
+    def cite(self, keys: list[str]) -> Markup:
+        """Citations as HTML links to their reference pages (from a page one level down)."""
+        refs = [self.kb.refs[key] for key in dict.fromkeys(keys)]
         return Markup("; ".join(f'<a href="../{REF_DIR}/{slug(r.key)}.html">{inert(ref_label(r))}</a>'
                                 f'{_unresolved_mark(r)}' for r in refs))
 
-    def badge(self, evidence_type: str) -> Markup:
+    def badge(self, evidence_type: str, up: str | None = "../") -> Markup:
+        """An evidence badge; with `up`, a link to its explanation (none inside other links)."""
         label, icon = schema.EVIDENCE_TYPES[evidence_type][:2]
-        return Markup(f'<span class="kb-badge kb-ev-{slug(evidence_type)}" title="Evidence type: {label}">'
-                      f'<span class="twemoji">{icon_svg(icon)}</span> {label}</span>')
+        span = (f'<span class="kb-badge kb-ev-{slug(evidence_type)}" title="Evidence type: {label}">'
+                f'<span class="twemoji">{icon_svg(icon)}</span> {label}</span>')
+        if up is None:
+            return Markup(span)
+        return Markup(f'<a class="kb-badge-link" href="{up}evidence-types.html#{slug(evidence_type)}" '
+                      f'aria-label="Evidence type: {label} (what it means)">{span}</a>')
+
+    def verdict_chip(self, verdict: str, up: str | None = "../") -> Markup:
+        """What the source article made of a finding, measured against the study."""
+        label = schema.VERDICTS[verdict][0]
+        span = (f'<span class="kb-verdict kb-verdict-{slug(verdict)}">'
+                f'<span class="kb-verdict__what">Article:</span> {label.lower()}</span>')
+        if up is None:
+            return Markup(span)
+        return Markup(f'<a class="kb-verdict-link" href="{up}evidence-types.html#verdict-{slug(verdict)}" '
+                      f'aria-label="The source article\'s account: {label.lower()} (what it means)">{span}</a>')
+
+    def id_chip(self, identification: str, up: str = "../") -> Markup:
+        """How sure the identification of an article's note is, linked to its explanation."""
+        text = schema.IDENTIFICATIONS[identification][2]
+        return Markup(f'<a class="kb-ident kb-ident-{slug(identification)}" '
+                      f'href="{up}evidence-types.html#identification-{slug(identification)}">{text}</a>')
+
+    def study_summary(self, key: str) -> Markup:
+        """A study as one line: its link, then design, population, n and duration where recorded."""
+        s = self.kb.entities["studies"][key].data
+        parts = [inert(s[f]) for f in ("design", "population") if s.get(f)]
+        if s.get("n") is not None:
+            parts.append(f"n = {s['n']}")
+        if s.get("duration"):
+            parts.append(inert(s["duration"]))
+        detail = f" ({'; '.join(parts)})" if parts else ""
+        return Markup(f"{self.cite([key])}{detail}")
 
     def outbound_links(self, ref: Reference) -> list[tuple[str, Markup]]:
         out = [(name, Markup(outbound(tpl, ref.get(f)))) for f, (name, tpl) in REF_LINKS.items() if ref.get(f)]
@@ -170,10 +219,17 @@ class Renderer:
                 for f, (name, tpl) in IDENTIFIER_LINKS.items() if ids.get(f)]
 
     def claim(self, c: Claim) -> Markup:
-        """A claim's block, rendered once and reused on every page listing it."""
+        """A finding's block, rendered once and reused on every page listing it."""
         if c.id not in self._claims:
             self._claims[c.id] = Markup(self.env.get_template("_macros.j2").module.claim(c))
         return self._claims[c.id]
+
+    def background(self, b) -> Markup:
+        """A background note's block, rendered once and reused."""
+        key = "background:" + b.id
+        if key not in self._claims:
+            self._claims[key] = Markup(self.env.get_template("_macros.j2").module.background_note(b))
+        return self._claims[key]
 
     # ---- pages ------------------------------------------------------------------------------
     def page(self, template: str, **ctx) -> str:
@@ -186,18 +242,21 @@ class Renderer:
             "evidence-types.md": self.page("evidence_types.md.j2"),
             "evidence-map.md": self.page("evidence_map.md.j2", rows=evidence_pairs(kb)),
         }
-        for kind, (directory, title) in SECTIONS.items():
+        for kind, (directory, title) in SECTIONS.items():  # studies show on their reference pages
             members = sorted(kb.entities[kind].values(), key=lambda e: (e.name.lower(), e.id))
             out[f"{directory}/index.md"] = self.page("section.md.j2", kind=kind, title=title, members=members)
             for e in members:
                 claims = kb.claims_of(kind, e.id)
-                out[f"{directory}/{e.slug}.md"] = self.page(f"{kind[:-1]}.md.j2", e=e, claims=claims)
+                out[f"{directory}/{e.slug}.md"] = self.page(f"{kind[:-1]}.md.j2", e=e, claims=claims,
+                                                             notes=kb.background_of(kind, e.id))
         refs = sorted(kb.refs.values(), key=lambda r: (ref_label(r).lower(), r.key))
         out[f"{REF_DIR}/index.md"] = self.page("references.md.j2", refs=refs)
         for r in refs:
             out[f"{REF_DIR}/{slug(r.key)}.md"] = self.page(
                 "reference.md.j2", r=r, claims=kb.by_citation.get(r.key, []),
-                methods=kb.methods_citing.get(r.key, []),
+                notes=kb.background_by_citation.get(r.key, []),
+                methods=kb.methods_citing.get(r.key, []), study=kb.study(r.key),
+                cited_as=kb.notes_of.get(r.key, []),
                 source=kb.entities["sources"].get(r.key))
         out["data/index.md"] = self.page("data.md.j2", records=schema.RECORDS, type_name=schema.type_name)
         out.update(exports(kb))
@@ -224,6 +283,8 @@ def _authors(value: str) -> str:
 
 def exports(kb: KB) -> dict[str, str]:
     records = [c.record() for c in kb.claims]
+    studies = [{"id": s.id, **{k: v for k, v in s.data.items() if k != "id"}, "evidence_type": s.types}
+               for s in sorted(kb.entities["studies"].values(), key=lambda s: s.id)]
     buf = io.StringIO()
     columns = list(records[0]) if records else [f.name for f in schema.RECORDS["claim"].fields]
     writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
@@ -231,15 +292,31 @@ def exports(kb: KB) -> dict[str, str]:
     for r in records:
         writer.writerow({k: _csv_cell(v) for k, v in r.items()})
     return {
-        "data/claims.json": json.dumps(records, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
+        "data/claims.json": _json(records),
         "data/claims.csv": buf.getvalue(),
-        "data/claims.schema.json": json.dumps(schema.json_schema(), indent=1, sort_keys=True) + "\n",
+        "data/studies.json": _json(studies),
+        "data/background.json": _json([b.record() for b in kb.background]),
+        "data/claims.schema.json": _json(schema.json_schema()),
     }
 
 
+def _json(value) -> str:
+    """JSON that every parser reads: NaN and infinities are refused, never written."""
+    return json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True, allow_nan=False) + "\n"
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv_cell(v) -> str:
+    """A CSV cell; one a spreadsheet would run as a formula gets a leading apostrophe."""
+    text = _csv_text(v)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def _csv_text(v) -> str:
     if isinstance(v, list):
-        return "; ".join(_csv_cell(x) for x in v)
+        return "; ".join(_csv_text(x) for x in v)
     if isinstance(v, dict):
         return json.dumps(v, ensure_ascii=False, sort_keys=True)
     return str(v)

@@ -40,6 +40,30 @@ EVIDENCE_TYPES: dict[str, tuple[str, str, str, str]] = {
 }
 EVIDENCE_ORDER = list(EVIDENCE_TYPES)  # strongest design first, as pages list them
 
+# What the source article made of a finding, measured against the study: value -> (label, meaning).
+VERDICTS: dict[str, tuple[str, str]] = {
+    "supported": ("Supported", "The cited study shows what the article says."),
+    "overstated": ("Overstated", "The study shows something, but less or narrower than the article "
+                   "says: an animal result presented as a human benefit, a hedge dropped, a trial's "
+                   "size or design left out."),
+    "contradicted": ("Contradicted", "The study, or a retrieved record of it, shows otherwise, or "
+                     "measured something other than what the article says it showed."),
+    "unverified": ("Unverified", "The article's statement could not be checked against the study: "
+                   "the study could not be identified, or the passage, table or figure behind the "
+                   "statement could not be read."),
+}
+VERDICT_ORDER = list(VERDICTS)
+
+# How sure the identification of a study an article cites is: value -> (label, meaning, chip text).
+IDENTIFICATIONS: dict[str, tuple[str, str, str]] = {
+    "identified": ("Identified", "The article names the study clearly enough (title, authors, or a "
+                   "unique match) that there is no doubt which study it means.", "identified"),
+    "probable": ("Probable", "The article does not name the study; this is the one study found that "
+                 "fits what the article says, but another study could be the one meant.", "probable match"),
+    "unresolved": ("Unresolved", "The study the article cites could not be identified; nothing "
+                   "here rests on it being one study or another.", "not identified"),
+}
+
 MECHANISM_KINDS = ["receptor", "transporter", "enzyme", "pathway", "neurotransmitter system",
                    "cell type"]
 QUANTITY_KINDS = ["concentration", "dose", "duration"]
@@ -48,7 +72,7 @@ QUANTITY_KINDS = ["concentration", "dose", "duration"]
 @dataclass(frozen=True)
 class Field:
     name: str
-    kind: str  # text | id | ids:<entity> | keys | key | enum:<name> | texts | number | numbers | map:<record> | list:<record>
+    kind: str  # text | id | ids:<entity> | keys | key | enum:<name> | texts | integer | numbers | map:<record> | list:<record>
     required: bool
     doc: str
 
@@ -64,23 +88,57 @@ class Record:
 
 
 F = Field
-ENUMS = {"evidence_type": EVIDENCE_ORDER, "mechanism_kind": MECHANISM_KINDS,
+ENUMS = {"evidence_type": EVIDENCE_ORDER, "verdict": VERDICT_ORDER,
+         "identification": list(IDENTIFICATIONS), "mechanism_kind": MECHANISM_KINDS,
          "quantity_kind": QUANTITY_KINDS}
 
 RECORDS: dict[str, Record] = {r.name: r for r in [
-    Record("claim", "One finding, said once, in the curator's own words.", (
-        F("id", "id", True, "Stable id, unique across all claim files; also the claim's anchor."),
-        F("statement", "text", True, "The finding in the curator's own words; one finding per claim."),
+    Record("claim", "A finding of research, said once, in the curator's own words.", (
+        F("id", "id", True, "Stable id, unique across all claims and background notes; also the claim's anchor."),
+        F("statement", "text", True, "What the research showed, in the curator's own words; one finding per claim."),
         F("evidence_type", "enum:evidence_type", True,
-          "The design of the study behind the claim: " + ", ".join(EVIDENCE_ORDER) + "."),
+          "The design of the study behind the finding: " + ", ".join(EVIDENCE_ORDER) + "; it must be "
+          "the evidence type of at least one cited study record."),
         F("compounds", "ids:compound", False, "Ids of the compounds the claim is about."),
         F("mechanisms", "ids:mechanism", False, "Ids of receptors, transporters, enzymes or pathways involved."),
         F("conditions", "ids:condition", False, "Ids of conditions the claim bears on."),
         F("methods", "ids:method", False, "Ids of method pages describing how the evidence was produced."),
-        F("citations", "keys", True, "Keys in references.bib of the studies behind the claim."),
+        F("citations", "keys", True, "Keys in references.bib of the studies behind the finding; at "
+          "least one must have a study record."),
         F("source", "map:source_locator", True, "Where the claim was curated from."),
-        F("caveat", "text", False, "Curator's note where the source errs or overstates, saying why."),
+        F("article_says", "text", True, "What the source article made of it, in the curator's words."),
+        F("verdict", "enum:verdict", True, "The article's statement measured against the study: "
+          + ", ".join(VERDICT_ORDER) + "."),
+        F("caveat", "text", False, "What a reader must know to weigh the finding, saying why."),
         F("quantities", "list:quantity", False, "Concentrations, doses or durations the source gives."),
+    )),
+    Record("background", "What an article asserts with no study behind it: a textbook fact, an "
+           "opinion, a framing or an error. Shown, never badged as evidence, never counted.", (
+        F("id", "id", True, "Stable id, unique across all claims and background notes; also its anchor."),
+        F("statement", "text", True, "What the article asserts, in the curator's own words."),
+        F("compounds", "ids:compound", False, "Ids of the compounds it concerns."),
+        F("mechanisms", "ids:mechanism", False, "Ids of the mechanisms it concerns."),
+        F("conditions", "ids:condition", False, "Ids of the conditions it concerns."),
+        F("methods", "ids:method", False, "Ids of the methods it concerns."),
+        F("source", "map:source_locator", True, "Where it was curated from."),
+        F("verdict", "enum:verdict", False, "Where it can be checked: " + ", ".join(VERDICT_ORDER) + "."),
+        F("comment", "text", False, "The curator's note: why it is right, wrong or untestable."),
+        F("citations", "keys", False, "Keys in references.bib of references backing the comment."),
+    )),
+    Record("study", "A study cited by findings, keyed by its references.bib key. Its evidence type is "
+           "written here once. Every descriptive field is given only where a retrieved record shows it.", (
+        F("id", "key", True, "The study's key in references.bib."),
+        F("evidence_type", "enums:evidence_type", True, "The study's design class: " + ", ".join(EVIDENCE_ORDER)
+          + "; a list where one paper reports parts of different designs (e.g. rat tests and a human trial)."),
+        F("design", "text", False, "E.g. randomized, double-blind, placebo-controlled; open-label; cell culture."),
+        F("population", "text", False, "Who or what was studied: patients, species, tissue or cells."),
+        F("n", "integer", False, "Number of participants or animals, as the record gives it."),
+        F("duration", "text", False, "How long treatment or observation lasted."),
+        F("arms", "texts", False, "Doses or concentrations per arm or group."),
+        F("comparator", "text", False, "What the treatment was compared with."),
+        F("outcomes", "texts", False, "The outcomes measured."),
+        F("result", "text", True, "What the study found, in the curator's words."),
+        F("seen_in", "text", True, "Where these fields were seen (which retrieved record)."),
     )),
     Record("source_locator", "The article a claim was curated from and where in it.", (
         F("ref", "key", True, "Key of the source article in references.bib (declared in sources.yaml)."),
@@ -133,13 +191,25 @@ RECORDS: dict[str, Record] = {r.name: r for r in [
         F("kind", "text", True, "What kind of source it is (blog article, vendor guide, ...)."),
         F("assessment", "texts", True, "The project's assessment, one paragraph per item."),
         F("concerns", "texts", False, "Where the article overstates or errs, one per item."),
+        F("notes", "list:source_note", False, "How each numbered note or reference of the article "
+          "was identified."),
+    )),
+    Record("source_note", "One numbered note or reference of a source article and the entry it was "
+           "identified as.", (
+        F("note", "text", True, "The article's note or reference number, e.g. \"4\"."),
+        F("ref", "key", True, "Key in references.bib: the identified study, or the unresolved entry."),
+        F("identification", "enum:identification", True, "How sure: " + ", ".join(IDENTIFICATIONS) + "."),
+        F("reason", "text", True, "What matched and what was checked, in plain words."),
     )),
 ]}
 
 # File kinds: the top-level key of each file and the record kind of its list.
 ENTITY_FILES = {"compounds": "compound", "mechanisms": "mechanism", "conditions": "condition",
-                "methods": "method", "sources": "source"}
+                "methods": "method", "sources": "source", "studies": "study"}
 CLAIM_FILE_KEY = "claims"
+BACKGROUND_KEY = "background"
+# A claim file holds findings, background notes or both: top-level key -> record kind.
+CLAIM_FILE_LISTS = {CLAIM_FILE_KEY: "claim", BACKGROUND_KEY: "background"}
 
 
 def type_name(kind: str) -> str:
@@ -147,8 +217,9 @@ def type_name(kind: str) -> str:
     base, _, arg = kind.partition(":")
     return {
         "text": "text", "id": "id (lowercase-with-hyphens)", "key": "BibTeX key",
-        "keys": "list of BibTeX keys", "texts": "list of text", "numbers": "number or list of numbers",
+        "keys": "list of BibTeX keys", "texts": "list of text", "integer": "whole number", "numbers": "number or list of numbers",
         "ids": f"list of {arg} ids", "enum": f"one of: {', '.join(ENUMS.get(arg, []))}",
+        "enums": f"one or a list of: {', '.join(ENUMS.get(arg, []))}",
         "map": f"mapping ({arg.replace('_', ' ')})", "list": f"list of mappings ({arg})",
     }[base]
 
@@ -162,10 +233,13 @@ def json_schema() -> dict:
         out = {
             "text": text, "key": text, "id": slug,
             "texts": {"type": "array", "items": text},
-            "keys": {"type": "array", "items": text},
+            "keys": {"type": "array", "items": text, **({"minItems": 1} if f.required else {})},
+            "integer": {"type": "integer", "minimum": 0},
             "ids": {"type": "array", "items": slug},
             "numbers": {"oneOf": [{"type": "number"}, {"type": "array", "items": {"type": "number"}, "minItems": 1}]},
             "enum": {"enum": ENUMS.get(arg)},
+            "enums": {"oneOf": [{"enum": ENUMS.get(arg)},
+                                {"type": "array", "items": {"enum": ENUMS.get(arg)}, "minItems": 1, "uniqueItems": True}]},
             "map": {"$ref": f"#/$defs/{arg}"},
             "list": {"type": "array", "items": {"$ref": f"#/$defs/{arg}"}},
         }[base]
@@ -179,8 +253,9 @@ def json_schema() -> dict:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "Claim file",
-        "description": "A YAML file under claims/ holding a list of claims.",
-        "type": "object", "additionalProperties": False, "required": [CLAIM_FILE_KEY],
-        "properties": {CLAIM_FILE_KEY: {"type": "array", "items": {"$ref": "#/$defs/claim"}}},
+        "description": "A YAML file under claims/ holding findings (claims) and background notes.",
+        "type": "object", "additionalProperties": False, "minProperties": 1,
+        "properties": {key: {"type": "array", "items": {"$ref": f"#/$defs/{rec}"}}
+                       for key, rec in CLAIM_FILE_LISTS.items()},
         "$defs": {name: record_schema(r) for name, r in RECORDS.items()},
     }

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from pathlib import PurePosixPath
 
@@ -43,24 +44,48 @@ def suggest(word: str, options) -> str:
     return f" (did you mean '{match}'?)"
 
 
+def file_lists(kind: str) -> dict[str, str]:
+    """The top-level keys a file of this kind may hold, each with the record kind of its list."""
+    if kind == schema.CLAIM_FILE_KEY:
+        return schema.CLAIM_FILE_LISTS
+    return {kind: schema.ENTITY_FILES[kind]}
+
+
+def records(doc: Doc):
+    """(top-level key, index, item) of every record of a loaded file, whatever its shape."""
+    kind = file_kind(doc)
+    if kind is None or not isinstance(doc.data, dict):
+        return
+    for key in file_lists(kind):
+        items = doc.data.get(key)
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            yield key, i, item
+
+
 def check_file(doc: Doc) -> list[Problem]:
     kind = file_kind(doc)
     if kind is None:
         names = ", ".join(f"{n}.yaml" for n in schema.ENTITY_FILES)
         return [doc.problem((), "KB201", f"unknown entity file; entity files are {names} "
                             "(or files in a folder of one of those names)")]
-    record = schema.RECORDS[schema.ENTITY_FILES.get(kind, "claim")]
+    lists = file_lists(kind)
     data = doc.data
-    if not isinstance(data, dict) or kind not in data:
-        return [doc.problem((), "KB201", f"the file must be a mapping with one key '{kind}:' "
-                            f"holding a list of {record.name}s")]
-    problems = [doc.problem((k,), "KB203", f"unknown top-level key '{k}'{suggest(k, [kind])}", key=True)
-                for k in data if k != kind]
-    items = data[kind]
-    if not isinstance(items, list):
-        return problems + [doc.problem((kind,), "KB204", f"'{kind}' must be a list of {record.name}s")]
-    for i, item in enumerate(items):
-        problems += check_record(doc, (kind, i), item, record)
+    if not isinstance(data, dict) or not any(k in data for k in lists):
+        want = " and/or ".join(f"'{k}:'" for k in lists)
+        what = " / ".join(f"{r}s" for r in lists.values())
+        return [doc.problem((), "KB201", f"the file must be a mapping with {want} holding a list of {what}")]
+    problems = [doc.problem((k,), "KB203", f"unknown top-level key '{k}'{suggest(k, list(lists))}", key=True)
+                for k in data if k not in lists]
+    for key, rec in lists.items():
+        if key not in data:
+            continue
+        record = schema.RECORDS[rec]
+        items = data[key]
+        if not isinstance(items, list):
+            problems.append(doc.problem((key,), "KB204", f"'{key}' must be a list of {record.name}s"))
+            continue
+        for i, item in enumerate(items):
+            problems += check_record(doc, (key, i), item, record)
     return problems
 
 
@@ -105,6 +130,8 @@ def check_value(doc: Doc, path: tuple, v, f: schema.Field) -> list[Problem]:
     if base in ("texts", "keys", "ids"):
         if not isinstance(v, list):
             return wrong()
+        if f.required and not v:
+            return [doc.problem(path, "KB211", f"'{f.name}' is an empty list")]
         out = []
         for i, item in enumerate(v):
             if not _is_text(item):
@@ -113,19 +140,34 @@ def check_value(doc: Doc, path: tuple, v, f: schema.Field) -> list[Problem]:
             elif not item.strip():
                 out.append(doc.problem(path + (i,), "KB205", f"an item of '{f.name}' is empty"))
         return out
+    if base == "enums":  # one value, or a list of distinct values
+        items = v if isinstance(v, list) else [v]
+        if not items:
+            return [doc.problem(path, "KB211", f"'{f.name}' is an empty list")]
+        if len(set(map(str, items))) != len(items):
+            return [doc.problem(path, "KB204", f"'{f.name}' lists a value twice")]
+        one = schema.Field(f.name, f"enum:{arg}", f.required, f.doc)
+        return [p for j, x in enumerate(items)
+                for p in check_value(doc, path + (j,) if isinstance(v, list) else path, x, one)]
     if base == "enum":
         allowed = schema.ENUMS[arg]
         if not _is_text(v):
             return wrong()
         if v not in allowed:
-            code = "KB206" if arg == "evidence_type" else "KB209"
+            code = {"evidence_type": "KB206", "verdict": "KB210"}.get(arg, "KB209")
             hint = suggest(v, allowed) or f" (allowed: {', '.join(allowed)})"
             return [doc.problem(path, code, f"'{v}' is not a valid {f.name}{hint}")]
+        return []
+    if base == "integer":
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            return wrong()
         return []
     if base == "numbers":
         items = v if isinstance(v, list) else [v]
         if not items or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in items):
             return wrong()
+        if not all(math.isfinite(x) for x in items):
+            return [doc.problem(path, "KB212", f"'{f.name}' must be a finite number, not {v!r}")]
         return []
     if base == "map":
         problems = check_record(doc, path, v, schema.RECORDS[arg])
@@ -160,58 +202,133 @@ def _describe(v) -> str:
 
 # ---- cross-file checks -----------------------------------------------------------------------
 
+RESERVED = {"index"}  # a section's own page: an entity or reference of that name would replace it
+
+
 def check_corpus(docs: list[Doc], refs: dict[str, Reference], bib_path: str) -> list[Problem]:
-    """References between files: unique ids, existing entities, known citations and sources."""
+    """References between files: unique ids, existing entities, known citations and sources, and
+    the evidence model's rules (a finding stands on a study record of its own evidence type)."""
     problems: list[Problem] = []
-    entities: dict[str, dict[str, tuple[Doc, tuple]]] = {k: {} for k in schema.ENTITY_FILES}
-    claims: list[tuple[Doc, tuple, dict]] = []
+    entities: dict[str, dict[str, tuple[Doc, tuple, dict]]] = {k: {} for k in schema.ENTITY_FILES}
+    notes: list[tuple[Doc, tuple, dict]] = []  # claims and background notes
     for doc in docs:
         kind = file_kind(doc)
-        items = doc.data.get(kind) if isinstance(doc.data, dict) else None
-        for i, item in enumerate(items if isinstance(items, list) else []):
+        for key, i, item in records(doc):
             if not isinstance(item, dict) or not isinstance(item.get("id"), str):
                 continue
             if kind == schema.CLAIM_FILE_KEY:
-                claims.append((doc, (kind, i), item))
+                notes.append((doc, (key, i), item))
             else:
-                entities[kind].setdefault(item["id"], (doc, (kind, i)))
+                entities[kind].setdefault(item["id"], (doc, (key, i), item))
     problems += _unique_ids(docs)
     used: dict[str, set[str]] = {k: set() for k in entities}
-    sources = entities["sources"]
-    for doc, path, claim in claims:
-        for field_name, kind in (("compounds", "compounds"), ("mechanisms", "mechanisms"),
-                                 ("conditions", "conditions"), ("methods", "methods")):
-            for j, ident in _text_items(claim.get(field_name)):
+    cited: set[str] = set()
+    sources, studies = entities["sources"], entities["studies"]
+
+    def cite(doc: Doc, path: tuple, values, what: str = "citation") -> None:
+        for j, key in _text_items(values):
+            cited.add(key)
+            if key not in refs:
+                problems.append(doc.problem(path + (j,), "KB304",
+                                            f"{what} '{key}' is not in {bib_path}{suggest(key, refs)}"))
+
+    for doc, path, item in notes:
+        for kind in ("compounds", "mechanisms", "conditions", "methods"):
+            for j, ident in _text_items(item.get(kind)):
                 used[kind].add(ident)
                 if ident not in entities[kind]:
-                    problems.append(doc.problem(path + (field_name, j), "KB303",
+                    problems.append(doc.problem(path + (kind, j), "KB303",
                                                 f"no {kind[:-1]} with id '{ident}'{suggest(ident, entities[kind])}"))
-        for j, key in _text_items(claim.get("citations")):
-            if key not in refs:
-                problems.append(doc.problem(path + ("citations", j), "KB304",
-                                            f"citation '{key}' is not in {bib_path}{suggest(key, refs)}"))
-        src = claim.get("source")
-        if isinstance(src, dict) and isinstance(src.get("ref"), str):
-            used["sources"].add(src["ref"])
-            if src["ref"] not in sources:
-                problems.append(doc.problem(path + ("source", "ref"), "KB305",
-                                            f"'{src['ref']}' is not declared in claims/entities/sources.yaml"
-                                            f"{suggest(src['ref'], sources)}"))
-    for key, (doc, path) in sources.items():
+        cite(doc, path + ("citations",), item.get("citations"))
+        problems += _check_locator(doc, path, item.get("source"), sources, used)
+        if path[0] == schema.CLAIM_FILE_KEY:
+            problems += _check_finding(doc, path, item, studies, refs, used)
+    for key, (doc, path, item) in sources.items():
+        cited.add(key)
         if key not in refs:
             problems.append(doc.problem(path + ("id",), "KB304", f"source '{key}' is not in {bib_path}"))
-    for key, (doc, path) in entities["methods"].items():
-        for j, ref in _text_items(doc.data["methods"][path[1]].get("based_on")):
-            if ref not in refs:
-                problems.append(doc.problem(path + ("based_on", j), "KB304",
-                                            f"'{ref}' is not in {bib_path}{suggest(ref, refs)}"))
+        for j, note in enumerate(item.get("notes") or []):
+            if not isinstance(note, dict) or not isinstance(note.get("ref"), str):
+                continue
+            cite(doc, path + ("notes", j), [note["ref"]], "note's reference")
+            ref = refs.get(note["ref"])
+            if ref is not None and note.get("identification") in schema.IDENTIFICATIONS:
+                if (note["identification"] == "unresolved") != bool(ref.unresolved):
+                    what = ("an identified entry (it has no 'unresolved' field)" if not ref.unresolved
+                            else "an unresolved entry (it has an 'unresolved' field)")
+                    problems.append(doc.problem(path + ("notes", j, "identification"), "KB310",
+                                                f"note {note.get('note')} is '{note['identification']}' but "
+                                                f"'{note['ref']}' is {what}"))
+    for key, (doc, path, item) in studies.items():
+        cited.add(key)
+        if key not in refs:
+            problems.append(doc.problem(path + ("id",), "KB309", f"study '{key}' has no entry in "
+                                        f"{bib_path}{suggest(key, refs)}"))
+    for key, (doc, path, item) in entities["methods"].items():
+        cite(doc, path + ("based_on",), item.get("based_on"))
     for kind, table in entities.items():
-        for ident, (doc, path) in sorted(table.items()):
+        for ident, (doc, path, _) in sorted(table.items()):
+            if slug(ident) in RESERVED:
+                problems.append(doc.problem(path + ("id",), "KB313", f"'{ident}' is a reserved name "
+                                            "(it would replace its section's index page)"))
             if ident not in used[kind]:
+                what = {"studies": "study", "sources": "source"}.get(kind, kind[:-1])
+                by = "finding" if kind == "studies" else "claim"
                 problems.append(doc.problem(path + ("id",), "KB306",
-                                            f"{kind[:-1]} '{ident}' is not referred to by any claim"))
+                                            f"{what} '{ident}' is not referred to by any {by}"))
+    for ref in sorted(refs.values(), key=lambda r: r.line):
+        if slug(ref.key) in RESERVED:
+            problems.append(Problem(bib_path, ref.line, 1, "KB313", f"'{ref.key}' is a reserved name "
+                                    "(it would replace the references index page)"))
+        elif ref.key not in cited:
+            problems.append(Problem(bib_path, ref.line, 1, "KB312", f"entry '{ref.key}' is cited by no "
+                                    "claim, background note, study record, method or source note"))
     problems += _slug_collisions(path=bib_path, names=[(r.key, r.line) for r in refs.values()])
     return problems
+
+
+def _check_locator(doc: Doc, path: tuple, src, sources: dict, used: dict) -> list[Problem]:
+    if not isinstance(src, dict) or not isinstance(src.get("ref"), str):
+        return []
+    used["sources"].add(src["ref"])
+    if src["ref"] not in sources:
+        return [doc.problem(path + ("source", "ref"), "KB305",
+                            f"'{src['ref']}' is not declared in claims/entities/sources/"
+                            f"{suggest(src['ref'], sources)}")]
+    declared = sources[src["ref"]][2].get("notes")
+    note = src.get("note")
+    if isinstance(declared, list) and isinstance(note, str):
+        numbers = [n.get("note") for n in declared if isinstance(n, dict)]
+        if note not in numbers:
+            return [doc.problem(path + ("source", "note"), "KB311",
+                                f"note '{note}' is not listed in the notes of source '{src['ref']}'")]
+    return []
+
+
+def study_types(study: dict) -> list[str]:
+    """A study record's evidence types (one, or several for a paper with parts of different designs)."""
+    v = study.get("evidence_type")
+    return [x for x in (v if isinstance(v, list) else [v]) if isinstance(x, str)]
+
+
+def _check_finding(doc: Doc, path: tuple, claim: dict, studies: dict, refs: dict,
+                   used: dict) -> list[Problem]:
+    """A finding stands on at least one study record, and its evidence type is one of theirs.
+    (A citation missing from the bibliography is reported on its own, not again here.)"""
+    keys = [k for _, k in _text_items(claim.get("citations")) if k in refs]
+    backing = [k for k in keys if k in studies]
+    used["studies"].update(backing)
+    if keys and not backing:
+        return [doc.problem(path + ("citations",), "KB308",
+                            f"claim '{claim['id']}' cites no study with a study record "
+                            f"({', '.join(keys)})")]
+    types = sorted({t for k in backing for t in study_types(studies[k][2])})
+    ev = claim.get("evidence_type")
+    if backing and ev in schema.EVIDENCE_TYPES and types and ev not in types:
+        return [doc.problem(path + ("evidence_type",), "KB307",
+                            f"claim '{claim['id']}' is '{ev}' but its cited studies are "
+                            f"{', '.join(repr(t) for t in types)}")]
+    return []
 
 
 def _text_items(value):
@@ -219,13 +336,13 @@ def _text_items(value):
 
 
 def _unique_ids(docs: list[Doc]) -> list[Problem]:
-    """Ids are unique within their kind, also after case-folding (they become page names)."""
+    """Ids are unique within their kind, also after case-folding (they become page names and
+    anchors); findings and background notes share one namespace."""
     problems = []
     seen: dict[tuple[str, str], tuple[str, Doc, tuple]] = {}
     for doc in docs:
         kind = file_kind(doc)
-        items = doc.data.get(kind) if isinstance(doc.data, dict) else None
-        for i, item in enumerate(items if isinstance(items, list) else []):
+        for key, i, item in records(doc):
             ident = item.get("id") if isinstance(item, dict) else None
             if not isinstance(ident, str):
                 continue
@@ -234,10 +351,10 @@ def _unique_ids(docs: list[Doc]) -> list[Problem]:
                 first, fdoc, fpath = seen[folded]
                 line = fdoc.at(fpath + ("id",))[0]
                 code, what = ("KB301", "is used twice") if first == ident else ("KB302", f"collides with '{first}'")
-                problems.append(doc.problem((kind, i, "id"), code,
+                problems.append(doc.problem((key, i, "id"), code,
                                             f"id '{ident}' {what} (first at {fdoc.path}:{line})"))
             else:
-                seen[folded] = (ident, doc, (kind, i))
+                seen[folded] = (ident, doc, (key, i))
     return problems
 
 
