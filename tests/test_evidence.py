@@ -148,6 +148,25 @@ def section_problems(site: Site, rel: str) -> list[str]:
     return out
 
 
+def bottom_line_problems(site: Site, rel: str) -> list[str]:
+    """Each bottom-line card's counts equal the page's findings that concern its entity, and its
+    strongest design is the strongest among them."""
+    out = []
+    for card in site.article(rel).select(".kb-bottom"):
+        target, _ = site.resolve(rel, card.select_one(".kb-bottom__title a")["href"])
+        concerned = Counter(c["data-evidence"] for c in site.claims(rel)
+                            if any(site.resolve(rel, a["href"])[0] == target for a in c.select(".kb-meta a")))
+        shown = {badge_type(e.select_one(".kb-badge")): int(e.get_text(" ", strip=True).split()[-1])
+                 for e in card.select(".kb-bottom__counts .kb-map-entry")}
+        if shown != dict(concerned):
+            out.append(f"{rel}: bottom line for {target} shows {shown}, the page lists {dict(concerned)}")
+        strongest = next(t.replace(" ", "-") for t in schema.EVIDENCE_ORDER if t.replace(" ", "-") in concerned)
+        label = schema.EVIDENCE_TYPES[TYPES[strongest]][0]
+        if f"Strongest design: {label}" not in card.get_text(" ", strip=True):
+            out.append(f"{rel}: bottom line for {target} does not name {label} as the strongest design")
+    return out
+
+
 def evidence_problems(site: Site) -> list[str]:
     """Every badge on every page, accounted for."""
     out: list[str] = []
@@ -163,8 +182,10 @@ def evidence_problems(site: Site) -> list[str]:
             if note.select(".kb-badge"):
                 out.append(f"{rel}#{note.get('id')}: a background note wears an evidence badge")
         out += count_problems(site, rel)
+        out += bottom_line_problems(site, rel)
         for badge in article.select(".kb-badge"):
             allowed = (badge.find_parent(class_="kb-claim") or badge.find_parent(class_="kb-counts")
+                       or badge.find_parent(class_="kb-bottom__counts")
                        or badge.find_parent(class_="kb-map-entry") or badge.find_parent(class_="kb-pair")
                        or (rel.startswith("references/") and badge.find_parent("table"))
                        or (rel == "evidence-types.html" and badge.find_parent("h2"))

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from . import schema
 from .bib import Reference, slug
-from .validate import file_kind, records, study_types
+from .validate import file_kind, note_numbers, records, study_types
 from .yamlload import Doc
 
 
@@ -115,13 +115,14 @@ class KB:
         """The distinct studies behind these findings, in first-cited order."""
         return list(dict.fromkeys(k for c in claims for k in c.studies))
 
-    def note(self, source: dict) -> dict | None:
-        """The source's record of the note a claim gives (its identification), if it lists it."""
+    def notes(self, source: dict) -> list[dict]:
+        """The source's records of the notes a claim gives (with their identification), where the
+        source lists its notes."""
         entity = self.entities["sources"].get(source["ref"])
-        number = source.get("note")
-        if entity is None or number is None:
-            return None
-        return next((n for n in entity.data.get("notes", []) if n["note"] == number), None)
+        if entity is None or source.get("note") is None:
+            return []
+        listed = {n["note"]: n for n in entity.data.get("notes", [])}
+        return [listed[n] for n in note_numbers(source["note"]) if n in listed]
 
     def related(self, claims: list[Claim], kind: str) -> list[Entity]:
         """Entities of one kind that these claims mention, by name."""

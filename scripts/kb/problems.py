@@ -54,6 +54,8 @@ CODES: dict[str, tuple[str, str, str]] = {
               "add the note to the source's `notes`, or fix the number"),
     "KB312": (WARNING, "a references.bib entry nothing cites", "cite it or remove it"),
     "KB313": (ERROR, "a reserved name used as an id or key (index)", "choose another id"),
+    "KB314": (ERROR, "a compound's bottom line for a condition no finding about the compound concerns",
+              "write it for a condition the compound's findings concern, or remove it"),
     "KB401": (ERROR, "a BibTeX entry that does not parse", "fix the entry's braces, commas and quotes"),
     "KB402": (ERROR, "a BibTeX key used twice", "give each entry its own key"),
     "KB403": (ERROR, "a malformed DOI", "write the bare DOI, like 10.1000/xyz123"),

@@ -116,6 +116,22 @@ def evidence_pairs(kb: KB) -> list[tuple[Entity, Entity, list[tuple[str, int]], 
     return sorted(rows, key=lambda r: (r[0].name.lower(), r[0].id, r[1].name.lower(), r[1].id))
 
 
+def bottom_line(kb: KB, claims: list[Claim], by: str, page: Entity) -> list[dict]:
+    """What the findings on one page add up to, per condition (on a compound's page, by='conditions')
+    or per compound (on a condition's page, by='compounds'): counts by evidence type and by verdict,
+    the number of studies, the strongest design present, and the curator's sentence if any."""
+    rows = []
+    for other in kb.related(claims, by):
+        cs = [c for c in claims if other.id in getattr(c, by)]
+        comp, cond = (page, other) if by == "conditions" else (other, page)
+        summary = next((s["text"] for s in comp.data.get("summaries", []) if s["condition"] == cond.id), "")
+        counts = evidence_counts(cs)
+        rows.append({"entity": other, "counts": counts, "verdicts": verdict_counts(cs),
+                     "studies": len(kb.studies_of(cs)), "strongest": counts[0][0], "summary": summary,
+                     "anchor": f"with-{comp.slug}", "condition": cond})
+    return rows
+
+
 def group_by_evidence(claims: list[Claim]) -> list[tuple[str, list[Claim]]]:
     return [(t, [c for c in claims if c.evidence_type == t]) for t, _ in evidence_counts(claims)]
 
@@ -139,7 +155,7 @@ class Renderer:
             kb=kb, ev=schema.EVIDENCE_TYPES, order=schema.EVIDENCE_ORDER, sections=SECTIONS,
             verdicts=schema.VERDICTS, identifications=schema.IDENTIFICATIONS,
             evidence_counts=evidence_counts, group_by_evidence=group_by_evidence,
-            verdict_counts=verdict_counts, study_counts=study_counts,
+            verdict_counts=verdict_counts, study_counts=study_counts, bottom_line=bottom_line,
             link=self.link, ref_link=self.ref_link, claim_block=self.claim, a=self.a, cite=self.cite,
             badge=self.badge, verdict_chip=self.verdict_chip, id_chip=self.id_chip,
             background_block=self.background, study_summary=self.study_summary,

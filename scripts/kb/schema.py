@@ -158,6 +158,12 @@ RECORDS: dict[str, Record] = {r.name: r for r in [
         F("identifiers", "map:identifiers", False, "Database identifiers, only where verified."),
         F("description", "text", True, "A short description in the project's words."),
         F("status", "text", False, "A plain statement of what is and is not established about it."),
+        F("summaries", "list:summary", False, "The curator's one-sentence bottom line per condition "
+          "the compound has findings on."),
+    )),
+    Record("summary", "One sentence on what the findings about a compound and a condition add up to.", (
+        F("condition", "id", True, "Id of the condition."),
+        F("text", "text", True, "The bottom line, in the project's words; never advice."),
     )),
     Record("identifiers", "Database identifiers of a compound.", (
         F("pubchem_cid", "text", False, "PubChem Compound ID (digits)."),

@@ -266,6 +266,7 @@ def check_corpus(docs: list[Doc], refs: dict[str, Reference], bib_path: str) -> 
                                         f"{bib_path}{suggest(key, refs)}"))
     for key, (doc, path, item) in entities["methods"].items():
         cite(doc, path + ("based_on",), item.get("based_on"))
+    problems += _check_summaries(entities, notes)
     for kind, table in entities.items():
         for ident, (doc, path, _) in sorted(table.items()):
             if slug(ident) in RESERVED:
@@ -287,6 +288,26 @@ def check_corpus(docs: list[Doc], refs: dict[str, Reference], bib_path: str) -> 
     return problems
 
 
+def _check_summaries(entities: dict, notes: list) -> list[Problem]:
+    """A compound's bottom line names a condition that findings about the compound concern."""
+    pairs = {(c, d) for _, path, item in notes if path[0] == schema.CLAIM_FILE_KEY
+             for _, c in _text_items(item.get("compounds")) for _, d in _text_items(item.get("conditions"))}
+    out = []
+    for ident, (doc, path, item) in sorted(entities["compounds"].items()):
+        for j, s in enumerate(item.get("summaries") or []):
+            cond = s.get("condition") if isinstance(s, dict) else None
+            if not isinstance(cond, str):
+                continue
+            where = path + ("summaries", j, "condition")
+            if cond not in entities["conditions"]:
+                out.append(doc.problem(where, "KB303", f"no condition with id '{cond}'"
+                                       f"{suggest(cond, entities['conditions'])}"))
+            elif (ident, cond) not in pairs:
+                out.append(doc.problem(where, "KB314", f"bottom line for '{ident}' and '{cond}', but no "
+                                       "finding concerns both"))
+    return out
+
+
 def _check_locator(doc: Doc, path: tuple, src, sources: dict, used: dict) -> list[Problem]:
     if not isinstance(src, dict) or not isinstance(src.get("ref"), str):
         return []
@@ -299,10 +320,15 @@ def _check_locator(doc: Doc, path: tuple, src, sources: dict, used: dict) -> lis
     note = src.get("note")
     if isinstance(declared, list) and isinstance(note, str):
         numbers = [n.get("note") for n in declared if isinstance(n, dict)]
-        if note not in numbers:
-            return [doc.problem(path + ("source", "note"), "KB311",
-                                f"note '{note}' is not listed in the notes of source '{src['ref']}'")]
+        return [doc.problem(path + ("source", "note"), "KB311",
+                            f"note '{n}' is not listed in the notes of source '{src['ref']}'")
+                for n in note_numbers(note) if n not in numbers]
     return []
+
+
+def note_numbers(note: str) -> list[str]:
+    """A locator's note: one number, or several separated by commas ("3, 4")."""
+    return [n for n in re.split(r"\s*,\s*", note.strip()) if n]
 
 
 def study_types(study: dict) -> list[str]:
