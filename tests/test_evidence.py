@@ -256,3 +256,28 @@ def test_exports_carry_the_model(real):
         assert c["studies"] and c["evidence_type"] in {t for k in c["studies"] for t in studies[k]["evidence_type"]}
     background = json.loads((real.root / "data" / "background.json").read_text(encoding="utf-8"))
     assert background and not ({b["id"] for b in background} & {c["id"] for c in claims})
+
+
+def test_curators_guide_examples_are_real_records():
+    """The guide's finding, study and background-note examples are records of the real data,
+    shown with their real evidence type, verdict, citations and source."""
+    import yaml
+    from kbtest import REPO
+    from kb import build
+    kb = build.check(REPO).kb
+    guide = (REPO / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", guide, re.S)]
+    findings = {c.id: c for c in kb.claims}
+    notes = {b.id: b for b in kb.background}
+    seen = set()
+    for block in blocks:
+        for key, real in (("claims", findings), ("background", notes), ("studies", kb.entities["studies"])):
+            for item in (block or {}).get(key, []) if isinstance(block, dict) else []:
+                assert item["id"] in real, f"the guide's {key} example '{item['id']}' is not in the data"
+                record = real[item["id"]]
+                data = record.data if key == "studies" else record.__dict__
+                for field in ("evidence_type", "verdict", "citations", "source", "compounds", "conditions"):
+                    if field in item:
+                        assert item[field] == data[field], (item["id"], field)
+                seen.add(key)
+    assert seen == {"claims", "background", "studies"}
