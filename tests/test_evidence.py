@@ -281,3 +281,14 @@ def test_curators_guide_examples_are_real_records():
                         assert item[field] == data[field], (item["id"], field)
                 seen.add(key)
     assert seen == {"claims", "background", "studies"}
+
+
+def test_human_trial_records_give_design_size_and_duration():
+    """The numbers a reader needs to weigh a trial live in its study record, not in caveat prose."""
+    from kbtest import REPO
+    from kb import build
+    kb = build.check(REPO).kb
+    trials = [s for s in kb.entities["studies"].values() if "human trial" in s.types]
+    assert len(trials) >= 5
+    for s in trials:
+        assert all(s.data.get(f) not in (None, "") for f in ("design", "n", "duration", "population")), s.id
