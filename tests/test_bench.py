@@ -8,13 +8,11 @@ import os
 import subprocess
 import sys
 
-from kbtest import REPO
-
 
 def test_bench_smoke(tmp_path):
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    res = subprocess.run([sys.executable, str(REPO / "scripts" / "bench.py"), "--claims", "200", "--quick",
-                          "--work", str(tmp_path / "work")],
+    cmd = [sys.executable, "-m", "bench", "--claims", "200", "--quick", "--work", str(tmp_path / "work")]
+    res = subprocess.run(cmd,
                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     lines = res.stdout.strip().splitlines()

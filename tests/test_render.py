@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +14,10 @@ from kb import build
 from kbtest import FIXTURES, make_kb
 
 GOLDEN = FIXTURES.parent / "golden" / "tiny"
+REFUSED = "KB_UPDATE_GOLDEN=1 rewrites the golden files and the curators' guide: refused under CI"
+
+if os.environ.get("KB_UPDATE_GOLDEN") and os.environ.get("CI"):
+    pytest.exit(REFUSED, returncode=4)  # at collection, before any test of the session can rewrite
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +36,26 @@ def test_pages_match_golden_files(rendered):
     assert sorted(golden) == sorted(rendered)
     for rel, text in rendered.items():
         assert text == golden[rel], f"{rel} differs from its golden file (KB_UPDATE_GOLDEN=1 to accept)"
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and "__pycache__" not in p.parts}
+
+
+def test_updating_golden_files_is_refused_under_ci(tmp_path):
+    tests = Path(__file__).resolve().parent
+    copy = tmp_path / "tests"
+    shutil.copytree(tests, copy, ignore=shutil.ignore_patterns("browser", "__pycache__"))
+    before = snapshot(copy)
+    # Only the golden test in the copy (never this one again, which would recurse without the guard).
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                          str(copy / "test_render.py"), "-k", "test_pages_match_golden_files"],
+                         cwd=tmp_path, capture_output=True, text=True,
+                         env={**os.environ, "CI": "true", "KB_UPDATE_GOLDEN": "1"}, timeout=300)
+    assert run.returncode != 0
+    assert REFUSED in run.stdout + run.stderr
+    assert snapshot(copy) == before
 
 
 def test_rendering_is_deterministic(tmp_path):

@@ -20,6 +20,8 @@ CODES: dict[str, tuple[str, str, str]] = {
     "KB106": (ERROR, "a key repeated in one mapping", "keep one of the two keys"),
     "KB107": (ERROR, "a YAML 1.1 surprise: an unquoted value read as a boolean, date or number",
               "put the value in quotes"),
+    "KB108": (ERROR, "a YAML tag other than the core ones (!!str, !!int, !!float, !!bool, !!null, !!map, !!seq)",
+              "remove the tag; quote the value if it is text"),
     "KB201": (ERROR, "the file's top level has the wrong shape", "follow the template in CONTRIBUTING.md"),
     "KB202": (ERROR, "a required key is missing", "add the key"),
     "KB203": (ERROR, "an unknown key", "rename it to a known key (see the field reference)"),
@@ -65,6 +67,11 @@ CODES: dict[str, tuple[str, str, str]] = {
     "KB407": (ERROR, "a BibTeX entry without a title, or without a year and not marked unresolved",
               "add the field, or an `unresolved` field saying what is known"),
     "KB408": (ERROR, "a malformed BibTeX key", "use letters, digits, hyphens, underscores and colons"),
+    "KB409": (ERROR, "references.bib is too large",
+              "remove entries nothing cites and long fields the site does not show (abstracts, keywords)"),
+    "KB410": (ERROR, "an author, editor or translator name that cannot be read",
+              "write each person as 'Last, First' or 'First Last', joined by ' and '; "
+              "brace an organisation's name: {{World Health Organization}}"),
 }
 
 
@@ -91,9 +98,11 @@ def errors(problems: list[Problem]) -> list[Problem]:
 
 
 class ValidationFailed(Exception):
-    """Raised with every problem found, once all were collected."""
+    """Raised with every problem found, once all were collected. Its message lists the errors
+    first, then the warnings."""
 
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(problems)
         self.error_count = len(errors(self.problems))
-        super().__init__("\n".join(p.format() for p in self.problems))
+        shown = sorted(self.problems, key=lambda p: p.severity != ERROR)  # stable: by file within each
+        super().__init__("\n".join(p.format() for p in shown))

@@ -234,7 +234,7 @@ def json_schema() -> dict:
     """A JSON Schema (draft 2020-12) of claim files, made from RECORDS."""
     def field_schema(f: Field) -> dict:
         base, _, arg = f.kind.partition(":")
-        text = {"type": "string", "minLength": 1}
+        text = {"type": "string", "minLength": 1, "pattern": "\\S"}  # not blank, as the validator
         slug = {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"}
         out = {
             "text": text, "key": text, "id": slug,

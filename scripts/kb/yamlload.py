@@ -1,14 +1,16 @@
 """Read a curator's YAML file into plain values plus the line and column of every value.
 
-PyYAML's traps are closed here: duplicate keys are reported instead of overwritten, and YAML 1.1
+PyYAML's traps are closed here: duplicate keys are reported instead of overwritten, YAML 1.1
 surprises (an unquoted `no` read as a boolean, a date read as a date) are reported instead of
-silently changing the curator's text.
+silently changing the curator's text, a tag outside YAML's core schema (`!custom`,
+`!!python/...`) is reported instead of dropped, and aliases are refused before anything is built,
+so that no file can expand exponentially.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -20,6 +22,14 @@ LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Path = tuple  # a path into the document: keys and list indexes
 
 _BOOL_WORDS = {"true", "false"}
+# Tags: only YAML's core schema may pass, given explicitly or implied. A plain scalar is also
+# resolved to YAML 1.1 types (a date, `=`, `<<`): reported as KB107 or KB102 below, not as tags.
+_CORE = "tag:yaml.org,2002:"
+_STR = _CORE + "str"
+_SCALARS = frozenset(_CORE + t for t in ("str", "int", "float", "bool", "null"))
+_PLAIN = _SCALARS | {_CORE + t for t in ("timestamp", "value", "merge")}
+_MAP, _SEQ = frozenset([_CORE + "map"]), frozenset([_CORE + "seq"])
+_SURPRISING_INT = re.compile(r"[-+]?(0[0-7]+|0o[0-7]+|0x[0-9a-fA-F]+|[0-9][0-9_]*(:[0-5]?[0-9])+)")
 
 
 @dataclass
@@ -47,8 +57,9 @@ class Doc:
         return Problem(self.path, line, col, code, message)
 
 
-def _mark(node: yaml.Node) -> tuple[int, int]:
-    return node.start_mark.line + 1, node.start_mark.column + 1
+def _mark(node: yaml.Node | yaml.Event) -> tuple[int, int]:
+    mark = node.start_mark
+    return (mark.line + 1, mark.column + 1) if mark else (1, 1)
 
 
 class _Builder:
@@ -61,14 +72,25 @@ class _Builder:
         line, col = _mark(node)
         self.problems.append(Problem(self.doc.path, line, col, code, message))
 
+    def check_tag(self, node: yaml.Node, allowed: frozenset) -> bool:
+        """Report a tag outside YAML's core schema (`!custom`, `!!python/...`, `!!binary`, `!!set`):
+        such a tag would otherwise be dropped without a word. True if the tag may pass."""
+        if node.tag in allowed:
+            return True
+        shown = "!!" + node.tag[len(_CORE):] if node.tag.startswith(_CORE) else node.tag
+        self.report(node, "KB108", f"YAML tag '{shown}' is not allowed (only YAML's core tags are)")
+        return False
+
     def build(self, node: yaml.Node, path: Path) -> Any:
         self.doc.value_pos[path] = _mark(node)
         if isinstance(node, yaml.MappingNode):
+            self.check_tag(node, _MAP)
             out: dict[str, Any] = {}
             for key_node, value_node in node.value:
                 if not isinstance(key_node, yaml.ScalarNode):
                     self.report(key_node, "KB204", "a mapping key must be plain text")
                     continue
+                self.check_tag(key_node, _SCALARS)
                 key = key_node.value
                 if key in out:
                     line, _ = self.doc.key_pos[path + (key,)]
@@ -78,24 +100,17 @@ class _Builder:
                 out[key] = self.build(value_node, path + (key,))
             return out
         if isinstance(node, yaml.SequenceNode):
+            self.check_tag(node, _SEQ)
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
-        return self.scalar(node)
+        return self.scalar(cast(yaml.ScalarNode, node))
 
     def scalar(self, node: yaml.ScalarNode) -> Any:
         tag = node.tag
-        if node.style or tag == "tag:yaml.org,2002:str":  # quoted or block text (plain: None or "")
+        if tag == _STR:  # quoted and block text, plain text, and !!str
             return node.value
-        if tag == "tag:yaml.org,2002:bool" and node.value.lower() not in _BOOL_WORDS:
-            self.report(node, "KB107", f"'{node.value}' would be read as a boolean; "
-                        f"write \"{node.value}\" in quotes if it is text")
+        if not self.check_tag(node, _SCALARS if node.style else _PLAIN):
             return node.value
-        if tag == "tag:yaml.org,2002:timestamp":
-            self.report(node, "KB107", f"'{node.value}' would be read as a date; "
-                        f"write \"{node.value}\" in quotes")
-            return node.value
-        if tag == "tag:yaml.org,2002:int" and re.fullmatch(r"[-+]?(0[0-7]+|0o[0-7]+|0x[0-9a-fA-F]+|[0-9][0-9_]*(:[0-5]?[0-9])+)", node.value):
-            self.report(node, "KB107", f"'{node.value}' would be read as an octal, hexadecimal or "
-                        f"sexagesimal number; write \"{node.value}\" in quotes")
+        if not node.style and self.surprise(node):  # quoted with a core tag (!!int "12"): as tagged
             return node.value
         try:
             return self.scalars.construct_object(node)
@@ -104,14 +119,36 @@ class _Builder:
             self.report(node, "KB102", f"cannot read value '{node.value}': {reason}")
             return node.value
 
+    def surprise(self, node: yaml.ScalarNode) -> bool:
+        """Report a plain value YAML 1.1 reads as something other than the text typed."""
+        tag, value = node.tag, node.value
+        if tag == _CORE + "bool" and value.lower() not in _BOOL_WORDS:
+            self.report(node, "KB107", f"'{value}' would be read as a boolean; "
+                        f"write \"{value}\" in quotes if it is text")
+        elif tag == _CORE + "timestamp":
+            self.report(node, "KB107", f"'{value}' would be read as a date; write \"{value}\" in quotes")
+        elif tag == _CORE + "int" and _SURPRISING_INT.fullmatch(value):
+            self.report(node, "KB107", f"'{value}' would be read as an octal, hexadecimal or "
+                        f"sexagesimal number; write \"{value}\" in quotes")
+        else:
+            return False
+        return True
+
+
+def size_problem(path: str, size: int) -> Problem | None:
+    """The problem of a file of this many bytes, if it is too large (checked before reading it)."""
+    if size > MAX_BYTES:
+        return Problem(path, 1, 1, "KB105", f"file is {size:,} bytes; the limit is {MAX_BYTES:,}")
+    return None
+
 
 def load_yaml(path: str, raw: bytes) -> tuple[Doc, list[Problem]]:
     """Parse raw bytes of the file at path; return the document and every problem found."""
     doc = Doc(path)
     problems: list[Problem] = []
-    if len(raw) > MAX_BYTES:
-        return doc, [Problem(path, 1, 1, "KB105",
-                             f"file is {len(raw):,} bytes; the limit is {MAX_BYTES:,}")]
+    too_large = size_problem(path, len(raw))
+    if too_large:
+        return doc, [too_large]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -122,8 +159,8 @@ def load_yaml(path: str, raw: bytes) -> tuple[Doc, list[Problem]]:
         text = text[1:]
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
         return doc, [Problem(path, 1, 1, "KB104", "the file has no content")]
-    for number, line in enumerate(text.splitlines(), 1):
-        indent = line[: len(line) - len(line.lstrip(" \t"))]
+    for number, text_line in enumerate(text.splitlines(), 1):
+        indent = text_line[: len(text_line) - len(text_line.lstrip(" \t"))]
         if "\t" in indent:
             problems.append(Problem(path, number, indent.index("\t") + 1, "KB103",
                                     "tab character in indentation"))

@@ -1,0 +1,131 @@
+"""Jobs 2 and 3: build a corpus with `mkdocs build --strict` and the real `kb` plugin (its phases
+timed by timer_hook.py), then with MkDocs alone over the docs/ that build generated, and measure
+the built site."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import REPO
+from .corpus import generate_corpus
+
+INDEX_PAGES = re.compile(r"(^|/)index\.html$|^evidence-map\.html$|^evidence-types\.html$|^404\.html$")
+TIMER_HOOK = Path(__file__).with_name("timer_hook.py")
+KB_PLUGIN = re.compile(r"^  - kb:\n(?: {6,}.*\n)*", re.M)  # the plugin's entry in mkdocs.yml
+
+
+def site_skeleton(root: Path, plugin: str = "real") -> None:
+    """Copy what MkDocs needs from the repository; plugin: real | timed | none."""
+    (root / "docs").mkdir(parents=True, exist_ok=True)
+    shutil.copytree(REPO / "overrides", root / "overrides", dirs_exist_ok=True)
+    shutil.copytree(REPO / "docs" / "assets", root / "docs" / "assets", dirs_exist_ok=True)
+    shutil.copy2(REPO / "docs" / "about.md", root / "docs" / "about.md")
+    write_config(root, plugin)
+
+
+def write_config(root: Path, plugin: str, name: str = "mkdocs.yml") -> Path:
+    """The repository's mkdocs.yml, with the kb plugin as is (real), with the timing hooks file
+    added (timed), or without the plugin (none: MkDocs alone)."""
+    text = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
+    entry = KB_PLUGIN.search(text)
+    if entry is None:
+        raise SystemExit("bench: mkdocs.yml has no `- kb:` entry under plugins: to adapt")
+    if plugin == "none":
+        text = text.replace(entry.group(0), "")
+    elif plugin == "timed":
+        text += f"\nhooks:\n  - {json.dumps(str(TIMER_HOOK))}\n"
+    path = root / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run_measured(cmd: list[str], cwd: Path,
+                 env: dict[str, str]) -> tuple[float, float, subprocess.CompletedProcess[str]]:
+    """Run cmd; return wall seconds, the child's peak RSS in MB, and its output."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    proc.stdout.close()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - t0
+    done = subprocess.CompletedProcess(cmd, proc.returncode, out.decode("utf-8", "replace"))
+    return wall, usage.ru_maxrss / 1024, done
+
+
+def mkdocs_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    env.update(extra or {})
+    return env
+
+
+def site_stats(site: Path) -> dict[str, Any]:
+    pages, total = [], 0
+    for p in site.rglob("*"):
+        if p.is_file():
+            size = p.stat().st_size
+            total += size
+            if p.suffix == ".html":
+                pages.append((size, p.relative_to(site).as_posix()))
+    non_index = [x for x in pages if not INDEX_PAGES.search(x[1])]
+    index = [x for x in pages if INDEX_PAGES.search(x[1])]
+    search = site / "search" / "search_index.json"
+    return {
+        "pages": len(pages), "site_mb": total / 1e6,
+        "largest_page": max(non_index, default=(0, "")),
+        "largest_index_page": max(index, default=(0, "")),
+        "median_page_kb": statistics.median(s for s, _ in pages) / 1e3 if pages else 0.0,
+        "search_mb": search.stat().st_size / 1e6 if search.exists() else 0.0,
+        "search_docs": len(json.loads(search.read_text(encoding="utf-8"))["docs"]) if search.exists() else 0,
+    }
+
+
+def bench_size(n_claims: int, work: Path, quick: bool, log: Callable[[str], None]) -> dict[str, Any]:
+    root = work / f"kb-{n_claims}"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    t0 = time.perf_counter()
+    counts = generate_corpus(root, n_claims)
+    corpus_s = time.perf_counter() - t0
+    site_skeleton(root, plugin="timed")
+    times_file = root / "bench_times.json"
+    log(f"[{n_claims}] corpus written in {corpus_s:.1f}s: {counts}; building with the real plugin ...")
+    wall, peak, res = run_measured([sys.executable, "-m", "mkdocs", "build", "--strict"], root,
+                                   mkdocs_env({"KB_BENCH_TIMES": str(times_file)}))
+    if res.returncode != 0:
+        sys.stderr.write(res.stdout[-5000:])
+        raise SystemExit(f"bench: mkdocs build --strict failed at {n_claims} claims")
+    t = json.loads(times_file.read_text(encoding="utf-8"))
+    row: dict[str, Any] = {"claims": n_claims, "counts": counts, "validate_s": t["check"],
+                           "generate_s": t["render"] + t["write"], "total_s": wall, "peak_mb": peak}
+    row["mkdocs_s"] = wall - row["validate_s"] - row["generate_s"]  # MkDocs + theme + plugin's CSP
+    row.update(site_stats(root / "site"))
+    log(f"[{n_claims}] full build {wall:.1f}s (validate {row['validate_s']:.1f}s, generate "
+        f"{row['generate_s']:.1f}s), peak {peak:.0f} MB, {row['pages']} pages")
+    if quick:
+        row["alone_s"] = row["mkdocs_s"]
+        row["alone_peak_mb"] = peak
+    else:
+        # MkDocs alone over the generated docs/: no plugin, so no validation, generation or CSP.
+        cfg = write_config(root, "none", "mkdocs-alone.yml")
+        alone, alone_peak, res = run_measured(
+            [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", cfg.name, "-d", "site-alone"],
+            root, mkdocs_env())
+        if res.returncode != 0:
+            sys.stderr.write(res.stdout[-5000:])
+            raise SystemExit(f"bench: MkDocs-alone build failed at {n_claims} claims")
+        row["alone_s"], row["alone_peak_mb"] = alone, alone_peak
+        log(f"[{n_claims}] MkDocs alone {alone:.1f}s, peak {alone_peak:.0f} MB")
+    row["overhead"] = (row["validate_s"] + row["generate_s"]) / row["alone_s"] if row["alone_s"] else 0.0
+    row["root"] = str(root)
+    return row

@@ -1,0 +1,231 @@
+"""The knowledge base as a MkDocs plugin (`kb` in mkdocs.yml's `plugins:`).
+
+    plugins:
+      - search
+      - kb:
+          claims: claims            # the curators' YAML files (the default)
+          bib: references.bib       # the studies and source articles (the default)
+
+One thing per event:
+
+- on_config (`mkdocs build`): build into a staging folder beside site/, so that a failed build
+  leaves the last good site/ as it was.
+- on_pre_build: validate the claims and references.bib and render the pages, in memory. A
+  curator's error stops the build with `path:line:col: CODE message (fix: ...)` lines and no
+  traceback; warnings are reported and the build goes on.
+- on_files: hand the rendered pages to MkDocs (in memory, never read back from docs/). They are
+  marked "not in nav" on purpose: only the section index pages are in the nav.
+- on_env (`mkdocs serve`): keep the theme's compiled templates between rebuilds.
+- on_serve: watch the claims folder and references.bib too.
+- on_post_page / on_post_template: the Content-Security-Policy step (`content_security_policy`).
+- on_post_build (last of all plugins): only when the build succeeded, strict warnings included,
+  write the generated pages into docs/ (only those that changed) and swap the staging folder in
+  for site/. Under `mkdocs serve` docs/ is never written, so an edit costs one rebuild.
+- on_shutdown: drop a staging folder a failed build left behind.
+
+The plugin defines on_startup, so MkDocs keeps one instance for the whole `mkdocs serve`
+session: its state lives on the instance, not in module globals.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import re
+import shutil
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import jinja2
+from mkdocs import utils
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import Abort
+from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.structure.files import File, Files, InclusionLevel
+
+from . import build
+from .problems import ValidationFailed
+from .render import GENERATED_DIRS, GENERATED_FILES
+
+log = logging.getLogger("mkdocs.plugins.kb")
+
+STAGING_SUFFIX = ".kb-staging"
+OLD_SUFFIX = ".kb-old"
+
+
+class _ProjectPath(c.Type[str]):
+    """A path inside the project, relative to mkdocs.yml's folder (curators' messages name
+    files by such paths)."""
+
+    def __init__(self, default: str) -> None:
+        super().__init__(str, default=default)
+
+    def run_validation(self, value: object) -> str:
+        path = super().run_validation(value)
+        pure = PurePosixPath(path)
+        if not pure.parts or pure.is_absolute() or ".." in pure.parts:
+            raise c.ValidationError(f"{path!r} must be a path inside the project, relative to mkdocs.yml")
+        return path
+
+
+class KBConfig(base.Config):
+    """The plugin's options in mkdocs.yml."""
+
+    claims = _ProjectPath(default=build.CLAIMS_DIR)  # the folder of the curators' YAML files
+    bib = _ProjectPath(default=build.BIB_FILE)  # the BibTeX file of every study and source article
+
+
+class KBPlugin(BasePlugin[KBConfig]):
+    def __init__(self) -> None:
+        self.command: str | None = None
+        self.final_site: Path | None = None  # site/ while a `mkdocs build` builds into staging
+        self.pages: dict[str, str] = {}  # docs-relative path -> generated Markdown (or data file)
+        self.bytecode = _MemoryBytecodeCache()
+
+    # -- setup -------------------------------------------------------------------------------
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        self.command = command
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        self.final_site = None
+        if self.command == "build":
+            final = Path(config.site_dir)
+            self.final_site = final
+            config.site_dir = str(final.with_name(final.name + STAGING_SUFFIX))
+        return config
+
+    def root(self, config: MkDocsConfig) -> Path:
+        return Path(config.config_file_path).resolve().parent
+
+    # -- generate ----------------------------------------------------------------------------
+
+    def on_pre_build(self, *, config: MkDocsConfig) -> None:
+        try:
+            checked = build.check(self.root(config), claims_dir=self.config.claims, bib_file=self.config.bib)
+            self.pages = build.render(checked)
+        except ValidationFailed as failed:
+            raise Abort(f"{failed}\nkb: {failed.error_count} error(s) in the knowledge base; "
+                        "nothing was built") from None
+        except OSError as exc:
+            raise Abort(f"kb: cannot read {exc.filename or 'a file'}: {exc.strerror or exc}; "
+                        "nothing was built") from None
+        for w in checked.warnings:
+            log.info(w.format())
+        log.info(f"kb: {len(checked.kb.claims)} claims valid; {len(self.pages)} files generated")
+
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        """The generated pages replace whatever an earlier build left in docs/, in the order
+        MkDocs would have read them from docs/ (the search index follows that order)."""
+        generated = [File.generated(config, rel, content=text, inclusion=InclusionLevel.NOT_IN_NAV)
+                     for rel, text in self.pages.items()]
+        docs = [f for f in files if f.src_dir == config.docs_dir and not _generated(f.src_uri)]
+        rest = [f for f in files if f.src_dir != config.docs_dir]
+        return Files(sorted(docs + generated, key=_docs_dir_order) + rest)
+
+    # -- mkdocs serve ------------------------------------------------------------------------
+
+    def on_env(self, env: jinja2.Environment, *, config: MkDocsConfig, files: Files) -> jinja2.Environment:
+        """Keep the theme's compiled templates between rebuilds under `serve` (Jinja checks each
+        template's source is unchanged): compiling them is a fifth of a small site's rebuild."""
+        if self.command == "serve":
+            env.bytecode_cache = self.bytecode
+        return env
+
+    def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
+        root = self.root(config)
+        # MkDocs polls for changes every 0.5 s; the curators' files are few and small, so they are
+        # polled every 0.1 s (watchdog reads the interval, kept in _timeout, when a path is watched).
+        if hasattr(server.observer, "_timeout"):
+            server.observer._timeout = 0.1
+        server.watch(str(root / self.config.claims))
+        server.watch(str(root / self.config.bib))
+        return server
+
+    # -- the Content-Security-Policy step ----------------------------------------------------
+
+    @event_priority(-100)  # last: after any other plugin changed the page
+    def on_post_page(self, output: str, *, page: Any, config: MkDocsConfig) -> str:
+        return content_security_policy(output)
+
+    @event_priority(-100)
+    def on_post_template(self, output_content: str, *, template_name: str, config: MkDocsConfig) -> str:
+        return content_security_policy(output_content) if template_name.endswith(".html") else output_content
+
+    # -- publish only a good build -----------------------------------------------------------
+
+    @event_priority(-100)  # last: after the search plugin wrote its index into the staging folder
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if _strict_warnings(config):
+            return  # MkDocs aborts next: docs/ and site/ stay as they were
+        if self.command != "serve":
+            try:
+                changed = build.write(Path(config.docs_dir), self.pages)
+            except OSError as exc:
+                raise Abort(f"kb: cannot write {exc.filename or 'docs/'}: {exc.strerror or exc}; "
+                            "site/ was left as it was") from None
+            log.info(f"kb: {changed} generated file(s) changed in docs/")
+        if self.final_site is not None:
+            _swap_in(Path(config.site_dir), self.final_site)
+            config.site_dir = str(self.final_site)
+
+    def on_shutdown(self) -> None:
+        if self.final_site is not None:
+            shutil.rmtree(self.final_site.with_name(self.final_site.name + STAGING_SUFFIX), ignore_errors=True)
+
+
+def _generated(src_uri: str) -> bool:
+    return src_uri in GENERATED_FILES or src_uri.split("/", 1)[0] in GENERATED_DIRS
+
+
+def _docs_dir_order(f: File) -> list[tuple[object, ...]]:
+    """MkDocs' order of a docs/ folder: each folder's files (index first), then its subfolders."""
+    *folders, name = f.src_uri.split("/")
+    return [(1, d) for d in folders] + [(0, name.rsplit(".", 1)[0] not in ("index", "README"), name)]
+
+
+def _strict_warnings(config: MkDocsConfig) -> bool:
+    """True when this strict build logged a warning, so that MkDocs will abort it."""
+    counter = next((h for h in logging.getLogger("mkdocs").handlers if isinstance(h, utils.CountHandler)), None)
+    return bool(config.strict and counter is not None and counter.get_counts())
+
+
+def _swap_in(staging: Path, final: Path) -> None:
+    """Replace final with staging, keeping the old folder aside until staging is in place."""
+    old = final.with_name(final.name + OLD_SUFFIX)
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        final.rename(old)
+    staging.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+class _MemoryBytecodeCache(jinja2.BytecodeCache):
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+# -- the Content-Security-Policy --------------------------------------------------------------
+
+_INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")[^>]*>(.*?)</script>", re.S)
+CSP = ("default-src 'self'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data:; font-src 'self'; connect-src 'self'; worker-src 'self'; "
+       "object-src 'none'; base-uri 'self'; form-action 'self'; frame-src 'none'")
+
+
+def content_security_policy(html: str) -> str:
+    """Insert a CSP meta element first in <head>: only the site's own origin, and of inline
+    scripts only those on the page (the theme's few), allowed by their hashes."""
+    hashes = sorted({"'sha256-" + base64.b64encode(hashlib.sha256(m.encode()).digest()).decode() + "'"
+                     for m in _INLINE_SCRIPT.findall(html)})
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{CSP.format(hashes=" ".join(hashes))}">'
+    return html.replace("<head>", "<head>\n    " + meta, 1)

@@ -1,0 +1,273 @@
+"""Mutation check: break each promise on purpose and show that the test suite turns red.
+
+Each mutation changes one piece of text in one file (or only the environment) of a temporary copy
+of the repository, runs the tests that guard that promise there, and reports:
+
+    RED     the suite failed: the promise is tested
+    GREEN   the suite passed: nothing notices the broken promise (the script exits 1)
+    MISSING the text to change was not found (the code moved: update the mutation; exits 1)
+    BROKEN  the guarding tests fail even without the mutation (fix them first; exits 1)
+
+Not part of the default test run (pytest collects only test_*.py files). Usage:
+
+    .venv/bin/python tests/mutations/run.py             # every mutation
+    .venv/bin/python tests/mutations/run.py -k alias    # those whose name contains "alias"
+    .venv/bin/python tests/mutations/run.py --list
+
+To add one, append a Mutation to MUTATIONS: a name, the file, the exact text to replace (it must
+occur exactly once), its replacement, and the pytest arguments that select the guarding tests.
+Every run has CI set (a missing tool fails instead of skipping), and every run but the browser
+tests' is capped at 3 GB of memory, so that a mutation that lets a file expand without bound ends
+in a red MemoryError instead of taking the machine's memory.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+MEMORY_CAP = 3 << 30
+TIMEOUT = 900  # seconds per mutation
+
+
+@dataclass(frozen=True)
+class Mutation:
+    name: str
+    file: str | None  # None: only the environment changes
+    old: str
+    new: str
+    tests: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+
+
+V = "tests/test_validation.py"
+H = "tests/test_hostile.py"
+S = "tests/test_site.py"
+B = "tests/browser"
+BR = "tests/browser/test_browser_reader.py"
+BS = "tests/browser/test_browser_search.py"
+
+_SPECIAL = r'''_SPECIAL = set("\\`*_{}[]()#+-.!|<>&:~^=\"'$@%/;")'''
+_IN_SOURCE = {"\\": "\\\\", '"': '\\"'}  # how a character is spelled inside that string literal
+
+
+def unescape(ch: str) -> Mutation:
+    spelled = _IN_SOURCE.get(ch, ch)
+    return Mutation(f"text.py no longer escapes {ch!r}", "scripts/kb/text.py", _SPECIAL,
+                    _SPECIAL.replace(spelled, "", 1),
+                    [H, "-k", "markdown or round_trips or escaped"])
+
+
+MUTATIONS: list[Mutation] = [
+    # ---- what is accepted (issue 11: "Holes in what is accepted") ----------------------------
+    Mutation("an id or key 'index' is no longer reserved", "scripts/kb/validate.py",
+             'RESERVED = {"index"}', "RESERVED: set[str] = set()", [V, "-k", "KB313"]),
+    Mutation("an empty required list validates", "scripts/kb/validate.py",
+             "if f.required and not v:", "if False:", [V, "-k", "KB211"]),
+    Mutation("the JSON Schema drops minItems", "scripts/kb/schema.py",
+             '**({"minItems": 1} if f.required else {})', "**({})", ["tests/test_schema_agreement.py"]),
+    Mutation("a .nan or .inf quantity validates", "scripts/kb/validate.py",
+             "if not all(math.isfinite(x) for x in items):", "if False:", [V, "-k", "KB212"]),
+    Mutation("JSON exports may write NaN", "scripts/kb/render.py",
+             "allow_nan=False", "allow_nan=True", [H, "-k", "nan"]),
+    Mutation("explicit YAML tags pass again", "scripts/kb/yamlload.py",
+             "        if node.tag in allowed:\n", "        if True:\n", [V, "-k", "KB108"]),
+    Mutation("a file that fails to load brings cross-file warnings again", "scripts/kb/build.py",
+             "    if not unreadable:\n", "    if True:\n", [V, "-k", "fails_to_load"]),
+    Mutation("errors no longer print before warnings", "scripts/kb/problems.py",
+             "shown = sorted(self.problems, key=lambda p: p.severity != ERROR)", "shown = self.problems",
+             [V, "-k", "errors_before_warnings"]),
+    Mutation("references.bib has no size limit", "scripts/kb/build.py",
+             "    if size > BIB_MAX_BYTES:\n", "    if False:\n", [V, "-k", "too_large or sizes"]),
+    Mutation("claim files are read whole before their size is checked", "scripts/kb/build.py",
+             "size_problem(rel, path.stat().st_size)", "size_problem(rel, len(path.read_bytes()))",
+             [V, "-k", "sizes"]),
+    Mutation("references.bib is read whole before its size is checked", "scripts/kb/build.py",
+             "    size = bib_path.stat().st_size\n", "    size = len(bib_path.read_bytes())\n",
+             [V, "-k", "sizes"]),
+    Mutation("no warning for bib entries nothing cites", "scripts/kb/validate.py",
+             "        elif ref.key not in cited:\n", "        elif False:\n", [V, "-k", "KB312"]),
+    Mutation("LaTeX in BibTeX fields is no longer decoded", "scripts/kb/bib.py",
+             "SplitNameParts(), _DecodeLatex()):", "SplitNameParts()):", [H, "-k", "latex"]),
+    Mutation("CSV cells are not neutralised against formulas", "scripts/kb/render.py",
+             "if text.startswith(FORMULA_START) else text", "if False else text",
+             [H, "-k", "csv"]),
+    # ---- the evidence model (issue 9): every badge stands on a study record --------------------
+    Mutation("a finding with no study record validates", "scripts/kb/validate.py",
+             "    if keys and not backing:", "    if False:", [V, "-k", "KB308"]),
+    Mutation("a finding's type need not be its studies' type", "scripts/kb/validate.py",
+             "    if backing and ev in schema.EVIDENCE_TYPES and types and ev not in types:", "    if False:",
+             [V, "-k", "KB307"]),
+    Mutation("a background note wears an evidence badge", "scripts/kb/templates/_macros.j2",
+             '<p class="kb-note__statement">{% if b.verdict %}',
+             '<p class="kb-note__statement">{{ badge("animal") }}{% if b.verdict %}', ["tests/test_evidence.py"]),
+    Mutation("a finding shows no verdict chip", "scripts/kb/templates/_macros.j2",
+             "{{ badge(c.evidence_type) }} {{ verdict_chip(c.verdict) }}", "{{ badge(c.evidence_type) }}", ["tests/test_evidence.py"]),
+    Mutation("a count line counts one too many", "scripts/kb/templates/_macros.j2",
+             "<strong>{{ n }}</strong>{% if not loop.last %} · ", "<strong>{{ n + 1 }}</strong>{% if not loop.last %} · ",
+             ["tests/test_evidence.py"]),
+    Mutation("an evidence-map cell counts one too many", "scripts/kb/templates/evidence_map.md.j2",
+             '<span class="kb-map-entry__n">{{ n }}</span>', '<span class="kb-map-entry__n">{{ n + 1 }}</span>',
+             ["tests/test_evidence.py"]),
+    Mutation("the bottom line names the weakest design as the strongest", "scripts/kb/render.py",
+             '"strongest": counts[0][0]', '"strongest": counts[-1][0]', ["tests/test_evidence.py"]),
+    # ---- a failed build leaves site/ and docs/ alone --------------------------------------
+    Mutation("a build failing inside MkDocs still writes docs/", "scripts/kb/plugin.py",
+             "            return  # MkDocs aborts next: docs/ and site/ stay as they were\n", "            pass\n",
+             ["tests/test_plugin.py", "-k", "failing_inside_mkdocs"]),
+    Mutation("no staging folder: MkDocs builds straight into site/", "scripts/kb/plugin.py",
+             "            config.site_dir = str(final.with_name(final.name + STAGING_SUFFIX))\n", "",
+             ["tests/test_plugin.py", "-k", "failing_inside_mkdocs"]),
+    # ---- tests that could not fail ------------------------------------------------------------
+    Mutation("the disclaimer is empty (extra.disclaimer: \"\")", "mkdocs.yml",
+             "  disclaimer: >-\n", '  disclaimer: ""\n  disclaimer_was: >-\n', [S, "-k", "disclaimer"]),
+    Mutation("the disclaimer is hidden by CSS", "docs/assets/kb.css",
+             ".research-only { margin-top: 0; }", ".research-only { margin-top: 0; display: none; }",
+             [B, "-k", "disclaimer"]),
+    Mutation("the disclaimer is hidden on phones only", "docs/assets/kb.css",
+             ".research-only { margin-top: 0; }",
+             ".research-only { margin-top: 0; }\n@media (max-width: 600px) { .research-only { display: none; } }",
+             [B, "-k", "disclaimer"]),
+    *[unescape(ch) for ch in "*`\\#+!~^$%"],
+    Mutation("the YAML alias refusal is removed (a 548-byte alias bomb)", "scripts/kb/yamlload.py",
+             "        if aliases:  # refused", "        if False:  # refused", [V, "-k", "alias"]),
+    Mutation("search examples renamed in the data: CI must not skip", "claims/entities/mechanisms.yaml",
+             "synonyms: [GlyT1, GlyT-1, GLYT1,", "synonyms: [GlyT-1,",
+             ["tests/browser/test_browser_search.py", "-k", "issue_examples"]),  # CI is set for every run
+    Mutation("KB_UPDATE_GOLDEN=1 under CI", None, "", "",
+             ["tests/test_render.py", V, "-k", "golden or curators_guide"],
+             env={"KB_UPDATE_GOLDEN": "1"}),
+    Mutation("the screenshot shows a blank page", "docs/assets/kb.css",
+             ".research-only { margin-top: 0; }", ".research-only { margin-top: 0; }\narticle { opacity: 0; }",
+             [B, "-k", "screenshot"]),
+    # ---- the reader on a phone, shared filters, search that forgives (issue 10) ---------------
+    Mutation("the evidence map stays a squeezed table on phones", "docs/assets/kb.css",
+             "@media screen and (max-width: 37.5em) {\n  .md-typeset table.kb-map,",
+             "@media screen and (max-width: 1em) {\n  .md-typeset table.kb-map,", [BR, "-k", "evidence_map_counts"]),
+    Mutation("index tables scroll sideways on phones", "docs/assets/kb.css",
+             "  .md-typeset__table:has(.kb-map-entry) { display: block; padding: 0 .6rem; }",
+             "}\n@media (max-width: 1px) {", [BR, "-k", "index_tables"]),
+    Mutation("a badge and its count may split across lines", "docs/assets/kb.css",
+             ".kb-map-entry { display: inline-block; white-space: nowrap; }", ".kb-map-entry { }",
+             [BR, "-k", "index_tables or evidence_map_counts"]),
+    Mutation("the card layout fails contrast on phones", "docs/assets/kb.css",
+             "grid-area: studies; color: var(--md-default-fg-color--light);",
+             "grid-area: studies; color: var(--md-default-fg-color--lightest);", [BR, "-k", "axe"]),
+    Mutation("filtering the map leaves other types' counts shown", "docs/assets/javascripts/kb.js",
+             "e.hidden = !!type && e.dataset.evidence !== type;", "e.hidden = false;",
+             [BR, "-k", "evidence_map_filters"]),
+    Mutation("a filter does not write the address", "docs/assets/javascripts/kb.js",
+             'window.history.pushState(window.history.state, "", addressFor(type));', "",
+             [BR, "-k", "shared_by_its_address or evidence_map_filters"]),
+    Mutation("a filtered address loads unfiltered", "docs/assets/javascripts/kb.js",
+             "var type = show(wanted(), false);", 'var type = show("", false);', [BR, "-k", "shared_by_its_address"]),
+    Mutation("back and forward leave the filter as it was", "docs/assets/javascripts/kb.js",
+             "filters.forEach(function (f) { f.show(type, true); });", "", [BR, "-k", "shared_by_its_address"]),
+    Mutation("a filter hides the claim the address points at", "docs/assets/javascripts/kb.js",
+             'if (type && target && target.closest("[hidden]")) {', "if (false) {", [BR, "-k", "claim_anchor"]),
+    Mutation("no hyphen-free names in search (dserine)", "scripts/kb/templates/_macros.j2",
+             "{% set ns.compact = ns.compact + [c] %}", "", [BS, "-k", "forgiving"]),
+    Mutation("no second, loosely spelled search (sarkosine)", "docs/assets/javascripts/kb-search.js",
+             "if (!words.length) {\n          exactFirst", "if (true) {\n          exactFirst",
+             [BS, "-k", "forgiving"]),
+    Mutation("a topic's sub-pages weigh as much as its main page", "scripts/kb/templates/_macros.j2",
+             "(boost + 1 / (e.name.split()|length or 1))", "(boost + 0)", [BS, "-k", "main_page"]),
+    Mutation("an exact name no longer comes first", "docs/assets/javascripts/kb-search.js",
+             "data.items = exact.concat(rest);", "", [BS, "-k", "exact_name"]),
+    Mutation("tag chips show in search results", "docs/assets/kb.css",
+             ".md-search-result .md-search-result__article .md-tags, "
+             ".md-search-result .md-typeset .md-tags:not([hidden]) { display: none; }",
+             ".md-search-result .md-tags { display: none; }", [BS, "-k", "chips"]),
+    Mutation("curation notes are indexed for search", "scripts/kb/templates/compound.md.j2",
+             '<small data-search-exclude="true">', "<small>", [BS, "-k", "chips"]),
+    Mutation("every page fetches the search index", "docs/assets/javascripts/kb-search.js",
+             "if (this.__kbIndex && !wantedYet) {", "if (false) {", [BS, "-k", "index_waits"]),
+]
+
+
+def copy_repository(dest: Path) -> None:
+    """The working tree's files (tracked and new, not ignored), as the tests' own copy_repo sees them."""
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=REPO,
+                            capture_output=True, text=True, check=True).stdout.split("\0")
+    for rel in filter(None, listed):
+        if (REPO / rel).is_file():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / rel, dest / rel)
+    if (REPO / "node_modules").is_dir():  # axe-core for the accessibility tests
+        (dest / "node_modules").symlink_to(REPO / "node_modules")
+    # the tests list the project's files with `git ls-files --others`: an empty repository is enough
+    subprocess.run(["git", "init", "-q"], cwd=dest, check=True)
+
+
+def _cap_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+
+
+def run(m: Mutation, mutate: bool = True) -> tuple[str, str]:
+    """Copy, mutate (unless only the baseline is asked for), run the guarding tests."""
+    with tempfile.TemporaryDirectory(prefix="kb-mutation-") as tmp:
+        root = Path(tmp)
+        copy_repository(root)
+        if m.file is not None and mutate:
+            target = root / m.file
+            text = target.read_text(encoding="utf-8") if target.is_file() else ""
+            if text.count(m.old) != 1:
+                return "MISSING", f"{m.file}: the text occurs {text.count(m.old)} times"
+            target.write_text(text.replace(m.old, m.new), encoding="utf-8")
+        env = {k: v for k, v in os.environ.items() if k not in ("KB_UPDATE_GOLDEN", "KB_SCREENSHOT")}
+        # the copy's kb, not the installed one; CI set, so that a missing browser fails instead of skipping
+        env.update(NO_MKDOCS_2_WARNING="1", PYTHONPATH=str(root / "scripts"), CI="true")
+        if mutate:
+            env.update(m.env)
+        browser = any(t.startswith("tests/browser") for t in m.tests)  # Chromium needs its address space
+        try:
+            done = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-rfE", "-p", "no:cacheprovider",
+                                   *m.tests], cwd=root, env=env, capture_output=True, text=True, timeout=TIMEOUT,
+                                  preexec_fn=None if browser else _cap_memory)
+        except subprocess.TimeoutExpired:
+            return "RED", f"timed out after {TIMEOUT} s"
+        lines = done.stdout.splitlines()
+        tail = next((line for line in reversed(lines) if line.strip()), "")
+        first = next((line for line in lines if line.startswith(("FAILED", "ERROR"))), "")
+        tail = f"{first[:150]}; {tail}" if first else tail
+        if done.returncode == 5:
+            return "MISSING", f"no test selected by {' '.join(m.tests)}"
+        return ("RED" if done.returncode else "GREEN"), tail
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-k", default="", help="run only mutations whose name contains this")
+    parser.add_argument("--list", action="store_true", help="list the mutations and exit")
+    args = parser.parse_args()
+    chosen = [m for m in MUTATIONS if args.k.lower() in m.name.lower()]
+    if args.list:
+        print("\n".join(m.name for m in chosen))
+        return 0
+    missed = 0
+    baseline: dict[tuple[str, ...], tuple[str, str]] = {}
+    for m in chosen:
+        start = time.monotonic()
+        key = tuple(m.tests)
+        if key not in baseline:  # the same tests unmutated: a red there would make any verdict meaningless
+            baseline[key] = run(m, mutate=False)
+        if baseline[key][0] != "GREEN":
+            verdict, detail = "BROKEN", f"red without the mutation: {baseline[key][1]}"
+        else:
+            verdict, detail = run(m)
+        missed += verdict != "RED"
+        print(f"{verdict:<7} {m.name}  [{time.monotonic() - start:.0f} s: {detail}]", flush=True)
+    print(f"{len(chosen) - missed} of {len(chosen)} mutations turned the suite red")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

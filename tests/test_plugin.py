@@ -1,0 +1,142 @@
+"""The `kb` MkDocs plugin: its options, a failed build inside MkDocs leaving site/ and docs/ as
+they were, and a newcomer's terminal that shows the summary and the address, not MkDocs' list of
+pages outside the nav."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from kbtest import copy_repo, mkdocs
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def edit_first_statement(root: Path, token: str) -> Path:
+    """Put token at the start of the first statement of the first claim file, however the
+    statement is written (folded, quoted or plain); return the file."""
+    for path in sorted((root / "claims").glob("*.yaml")):
+        lines = path.read_text(encoding="utf-8").split("\n")
+        for i, line in enumerate(lines):
+            m = re.match(r"(\s*statement:\s*)(.*)$", line)
+            if not m:
+                continue
+            value = m.group(2)
+            if value.startswith((">", "|")):
+                indent = len(lines[i + 1]) - len(lines[i + 1].lstrip())
+                lines[i + 1] = lines[i + 1][:indent] + token + " " + lines[i + 1][indent:]
+            elif value[:1] in "\"'":
+                lines[i] = m.group(1) + value[0] + token + " " + value[1:]
+            else:
+                lines[i] = m.group(1) + token + " " + value
+            path.write_text("\n".join(lines), encoding="utf-8")
+            return path
+    raise AssertionError("no claim statement to edit")
+
+
+def test_a_build_failing_inside_mkdocs_leaves_site_and_docs_as_they_were(tmp_path):
+    root = copy_repo(tmp_path)
+    assert mkdocs(root).returncode == 0
+    site_before, docs_before = snapshot(root / "site"), snapshot(root / "docs")
+    # A valid edit of the data (the generated pages would change) and a broken link in a
+    # hand-written page: validation passes, MkDocs' strict mode fails the build.
+    edit_first_statement(root, "Qwxzedit")
+    about = root / "docs" / "about.md"
+    about.write_text(about.read_text(encoding="utf-8") + "\nSee [this](no-such-page.md).\n", encoding="utf-8")
+    docs_before["about.md"] = about.read_bytes()
+
+    run = mkdocs(root)
+    assert run.returncode != 0
+    assert "no-such-page.md" in run.output and "Traceback" not in run.output
+    assert snapshot(root / "site") == site_before
+    assert snapshot(root / "docs") == docs_before
+    assert sorted(p.name for p in root.iterdir() if p.name.startswith("site")) == ["site"]
+
+    # Once the link is fixed, the same edit is built and published to both.
+    about.write_text(about.read_text(encoding="utf-8").replace("no-such-page.md", "index.md"), encoding="utf-8")
+    run = mkdocs(root)
+    assert run.returncode == 0, run.output
+    assert any(b"Qwxzedit" in data for data in snapshot(root / "site").values())
+    assert any(b"Qwxzedit" in data for data in snapshot(root / "docs").values())
+
+
+def test_build_output_is_the_summary_not_a_list_of_pages(tmp_path):
+    root = copy_repo(tmp_path)
+    run = mkdocs(root)
+    assert run.returncode == 0, run.output
+    lines = run.output.strip().splitlines()
+    assert "not included in the" not in run.output
+    assert any(re.search(r"kb: \d+ claims valid", line) for line in lines), lines
+    assert len(lines) <= 8, lines
+
+
+def test_serve_prints_the_summary_then_the_address(tmp_path):
+    root = copy_repo(tmp_path)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"], cwd=root,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    lines: list[str] = []
+    served = threading.Event()
+
+    def read() -> None:
+        for line in proc.stdout:
+            lines.append(line.rstrip("\n"))
+            if "Serving on" in line:
+                served.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        assert served.wait(90), lines
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        reader.join(timeout=30)
+        proc.stdout.close()
+    shown = lines[: next(i for i, line in enumerate(lines) if "Serving on" in line) + 1]
+    assert not any("not included in the" in line for line in shown), shown
+    assert any(re.search(r"kb: \d+ claims valid", line) for line in shown), shown
+    assert shown[-1].endswith(f"Serving on http://127.0.0.1:{port}/")
+    assert len(shown) <= 8, shown
+
+
+def test_claims_folder_and_bib_are_plugin_options(tmp_path):
+    root = copy_repo(tmp_path)
+    (root / "data").mkdir()
+    shutil.move(root / "claims", root / "data" / "curated")
+    shutil.move(root / "references.bib", root / "data" / "studies.bib")
+    config = root / "mkdocs.yml"
+    text = config.read_text(encoding="utf-8")
+    assert "  - kb:\n      claims: claims\n      bib: references.bib\n" in text
+    config.write_text(text.replace("      claims: claims\n      bib: references.bib\n",
+                                   "      claims: data/curated\n      bib: data/studies.bib\n"), encoding="utf-8")
+    run = mkdocs(root)
+    assert run.returncode == 0, run.output
+    assert (root / "site" / "data" / "references.bib").read_bytes() == (root / "data" / "studies.bib").read_bytes()
+
+    with (root / "data" / "studies.bib").open("a", encoding="utf-8") as fh:
+        fh.write("\n@article{broken,\n  title = {Unclosed\n")
+    run = mkdocs(root)
+    assert run.returncode != 0
+    assert re.search(r"^data/studies\.bib:\d+:\d+: KB401 ", run.output, re.M), run.output
+
+
+def test_a_path_option_outside_the_project_is_a_clean_config_error(tmp_path):
+    root = copy_repo(tmp_path)
+    config = root / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("      bib: references.bib\n",
+                                                                  "      bib: ../references.bib\n"), encoding="utf-8")
+    run = mkdocs(root)
+    assert run.returncode != 0
+    assert "'../references.bib' must be a path inside the project" in run.output, run.output
+    assert "Traceback" not in run.output
