@@ -113,24 +113,26 @@ def count_problems(site: Site, rel: str) -> list[str]:
 
 def map_problems(site: Site) -> list[str]:
     """Each evidence-map cell: its count equals the findings of that type on the condition page
-    that involve the compound."""
+    that involve the row's compound."""
     out = []
     rel = "evidence-map.html"
-    for row in site.article(rel).select("tbody tr"):
-        cells = row.select("td")
-        compound, _ = site.resolve(rel, cells[0].select_one("a")["href"])
-        for entry in cells[2].select("a"):
-            target, frag = site.resolve(rel, entry["href"])
-            badge = entry.select_one(".kb-badge")
-            n = int(entry.get_text(" ", strip=True).split()[-1])
-            involving = [c for c in site.claims(target)
-                         if c["data-evidence"] == badge_type(badge) and any(
-                             site.resolve(target, a["href"])[0] == compound for a in c.select(".kb-meta a"))]
-            if len(involving) != n:
-                out.append(f"{rel}: {compound} x {target}: {badge_type(badge)} {n}, "
-                           f"but the condition page lists {len(involving)}")
-            if not involving:
-                out.append(f"{rel}: {compound} x {target}: a map cell with no finding behind it")
+    cells = site.article(rel).select("a.kb-map-entry")
+    if not cells:
+        out.append(f"{rel}: no map cells")
+    for entry in cells:
+        group = entry.find_parent("tbody")
+        compound, _ = site.resolve(rel, group.select_one(".kb-map__head a")["href"])
+        target, frag = site.resolve(rel, entry["href"])
+        badge = entry.select_one(".kb-badge")
+        n = int(entry.get_text(" ", strip=True).split()[-1])
+        involving = [c for c in site.claims(target)
+                     if c["data-evidence"] == badge_type(badge) and any(
+                         site.resolve(target, a["href"])[0] == compound for a in c.select(".kb-meta a"))]
+        if len(involving) != n:
+            out.append(f"{rel}: {compound} x {target}: {badge_type(badge)} {n}, "
+                       f"but the condition page lists {len(involving)}")
+        if not involving:
+            out.append(f"{rel}: {compound} x {target}: a map cell with no finding behind it")
     return out
 
 

@@ -2,8 +2,9 @@
 
 Only this module and the command line touch the disk. Nothing is written unless every file
 validated, and then only files whose content changed are replaced (each atomically), so a
-failed build leaves the last good docs/ as it was. (Under `mkdocs serve` the hooks keep the
-rendered pages in memory and call check and render only.)
+failed build leaves the last good docs/ as it was. (The MkDocs plugin, kb.plugin, hands the
+rendered pages to MkDocs in memory and calls write only once the whole site built; under
+`mkdocs serve`, never.)
 """
 from __future__ import annotations
 
@@ -14,15 +15,19 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import model, validate
+from . import history, model, pagemeta, validate
 from .bib import load_bib
 from .problems import Problem, ValidationFailed, errors
 from .render import GENERATED_DIRS, GENERATED_FILES, Renderer
-from .yamlload import Doc, load_yaml
+from .yamlload import Doc, load_yaml, size_problem
 
 CLAIMS_DIR = "claims"
 BIB_FILE = "references.bib"
 DOCS_DIR = "docs"
+# references.bib is one file (it cannot be split like the claim files): its limit admits the
+# benchmark's 50,000-claim corpus (10,500 entries, 3.4 MB) and keeps a runaway file from
+# turning into hours of build and hundreds of MB of site.
+BIB_MAX_BYTES = 4_000_000
 
 
 @dataclass
@@ -30,6 +35,7 @@ class Checked:
     kb: model.KB
     warnings: list[Problem]
     bib_text: str
+    dates: dict[str, str] | None = None  # data file -> date of its newest commit (history.py)
 
 
 @contextlib.contextmanager
@@ -46,51 +52,71 @@ def _gc_paused():
             gc.enable()
 
 
-def claim_files(root: Path) -> list[Path]:
-    base = root / CLAIMS_DIR
+def claim_files(root: Path, claims_dir: str = CLAIMS_DIR) -> list[Path]:
+    base = root / claims_dir
     return sorted(p for p in base.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
-def check(root: Path) -> Checked:
-    """Load and validate everything under root; raise ValidationFailed listing every error."""
+def check(root: Path, claims_dir: str = CLAIMS_DIR, bib_file: str = BIB_FILE) -> Checked:
+    """Load and validate everything under root; raise ValidationFailed listing every error.
+
+    claims_dir and bib_file are relative to root (the plugin's `claims` and `bib` options)."""
     with _gc_paused():
-        return _check(root)
+        return _check(root, claims_dir, bib_file)
 
 
-def _check(root: Path) -> Checked:
+def _check(root: Path, claims_dir: str = CLAIMS_DIR, bib_file: str = BIB_FILE) -> Checked:
     problems: list[Problem] = []
     docs: list[Doc] = []
-    for path in claim_files(root):
+    # A file that did not load, or whose records cannot be listed (KB201), would make the
+    # cross-file checks report what it holds as missing or unused: they wait until every file loads.
+    unreadable = False
+    for path in claim_files(root, claims_dir):
         rel = path.relative_to(root).as_posix()
-        doc, found = load_yaml(rel, path.read_bytes())
+        too_large = size_problem(rel, path.stat().st_size)  # checked before the file is read
+        doc, found = (Doc(rel), [too_large]) if too_large else load_yaml(rel, path.read_bytes())
         problems += found
-        if not found:
-            problems += validate.check_file(doc)
+        if found:
+            unreadable = True
+        else:
+            found = validate.check_file(doc)
+            problems += found
+            unreadable |= any(p.code == "KB201" for p in found)
         docs.append(doc)
-    bib_path = root / BIB_FILE
-    bib_text = ""
-    if not bib_path.exists():
-        problems.append(Problem(BIB_FILE, 1, 1, "KB401", "references.bib is missing"))
-        refs = {}
-    else:
-        raw = bib_path.read_bytes()
-        try:
-            bib_text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = raw[: exc.start].count(b"\n") + 1
-            problems.append(Problem(BIB_FILE, line, 1, "KB101", f"byte 0x{raw[exc.start]:02x} is not UTF-8"))
-        refs, found = load_bib(BIB_FILE, bib_text)
-        problems += found
-    good_docs = [d for d in docs if d.data is not None]
-    problems += validate.check_corpus(good_docs, refs, BIB_FILE)
+    refs, bib_text, found = _load_bib(root, bib_file)
+    problems += found
+    unreadable |= bib_text is None
+    if not unreadable:
+        problems += validate.check_corpus([d for d in docs if d.data is not None], refs, bib_file)
     if errors(problems):
         raise ValidationFailed(problems)
-    return Checked(model.build(good_docs, refs), sorted(problems), bib_text)
+    return Checked(model.build([d for d in docs if d.data is not None], refs), sorted(problems), bib_text or "",
+                   history.last_changed(root, [d.path for d in docs] + [bib_file]))
+
+
+def _load_bib(root: Path, bib_file: str) -> tuple[dict, str | None, list[Problem]]:
+    """The references, the file's text (None when the file as a whole cannot be read) and the
+    problems found. The size is checked before the file is read."""
+    bib_path = root / bib_file
+    if not bib_path.exists():
+        return {}, None, [Problem(bib_file, 1, 1, "KB401", f"{bib_file} is missing")]
+    size = bib_path.stat().st_size
+    if size > BIB_MAX_BYTES:
+        return {}, None, [Problem(bib_file, 1, 1, "KB409", f"{bib_file} is {size:,} bytes; "
+                                  f"the limit is {BIB_MAX_BYTES:,}")]
+    raw = bib_path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return {}, None, [Problem(bib_file, line, 1, "KB101", f"byte 0x{raw[exc.start]:02x} is not UTF-8")]
+    refs, found = load_bib(bib_file, text)
+    return (refs, text, found) if refs is not None else ({}, None, found)
 
 
 def render(checked: Checked) -> dict[str, str]:
     with _gc_paused():
-        files = Renderer(checked.kb).render_all()
+        files = pagemeta.finish(Renderer(checked.kb).render_all(), checked.kb, checked.bib_text, checked.dates or {})
     files["data/references.bib"] = checked.bib_text
     return files
 

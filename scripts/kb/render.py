@@ -16,7 +16,7 @@ import jinja2
 import material
 from markupsafe import Markup
 
-from . import schema
+from . import cite, schema
 from .bib import Reference, slug
 from .model import KB, Claim, Entity
 from .text import inert, inert_block
@@ -160,7 +160,7 @@ class Renderer:
             badge=self.badge, verdict_chip=self.verdict_chip, id_chip=self.id_chip,
             background_block=self.background, study_summary=self.study_summary,
             ref_label=ref_label, outbound_links=self.outbound_links, inert_block=inert_block,
-            identifier_links=self.identifier_links,
+            identifier_links=self.identifier_links, citation=cite.citation,
         )
 
     # ---- helpers the templates call; each returns Markup built only from inert parts ---------
@@ -280,7 +280,8 @@ class Renderer:
 
 
 def _unresolved_mark(ref: Reference) -> str:
-    return ' <span class="kb-unresolved">unresolved</span>' if ref.unresolved else ""
+    return (' <span class="kb-unresolved" title="The article cites it without enough detail to find '
+            'it; its page says what is known">not identified</span>' if ref.unresolved else "")
 
 
 def _numbers(value) -> str:

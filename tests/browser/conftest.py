@@ -94,7 +94,7 @@ class Watched:
     def __init__(self, browser, base_url: str, **options):
         self.base = base_url
         self.origin = "{0.scheme}://{0.netloc}".format(urlsplit(base_url))
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, **options)
+        self.context = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, **options})
         self.context.add_init_script(_WATCH)
         self.requests: list[str] = []
         self.errors: list[str] = []
@@ -137,6 +137,33 @@ def watched(browser, base_url):
 def tab(watched) -> Watched:
     """One recorded browser tab in the light scheme."""
     return watched(color_scheme="light")
+
+
+# Marks the time of the last keystroke and of the last change of the result list, so that a test
+# waits for the results of what it typed, not those of an earlier, partial query.
+_TRACK = """() => {
+  if (window.__kbTrack) return;
+  window.__kbTrack = {key: 0, change: 0};
+  const input = document.querySelector("input.md-search__input");
+  input.addEventListener("keyup", () => { window.__kbTrack.key = performance.now(); }, true);
+  new MutationObserver(() => { window.__kbTrack.change = performance.now(); })
+    .observe(document.querySelector(".md-search-result"), {childList: true, subtree: true, characterData: true});
+}"""
+_SETTLED = """() => {
+  const t = window.__kbTrack;
+  return t.change > t.key && performance.now() - t.change > 120;
+}"""
+
+
+def typed_search(page, query: str) -> None:
+    """Type query into the site's search box and wait until the results of the whole query are
+    shown (the result list changed after the last keystroke, then stayed still): no fixed wait."""
+    page.evaluate(_TRACK)
+    box = page.locator("input.md-search__input")
+    box.click()
+    box.fill(query[:-1])  # paste all but the last character, then type it: one search, not one per key
+    box.press_sequentially(query[-1])
+    page.wait_for_function(_SETTLED, timeout=10_000)
 
 
 def page_path(url: str, base: str) -> str:

@@ -1,9 +1,11 @@
 """No script from data ever runs: the hostile fixture's pages, and its search, in a real browser."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from conftest import Watched, serve
+from conftest import Watched, serve, typed_search
 
 PAGES = ["compounds/alphamine.html", "references/evil2001.html", "sources/tinysource.html",
          "conditions/gamma-syndrome.html", "evidence-map.html", "index.html", "compounds/index.html"]
@@ -51,12 +53,10 @@ def test_hostile_pages_run_no_script_from_data(hostile_tab, path):
 @pytest.mark.parametrize("query", ["Alpha", "pwned", "script", "onerror", "javascript", "config", "evil"])
 def test_hostile_search_results_run_no_script(hostile_tab, query):
     page = hostile_tab.goto("index.html")
-    box = page.locator("input.md-search__input")
-    box.click()
-    box.fill(query[:-1])
-    box.press_sequentially(query[-1])
-    page.wait_for_timeout(800)  # results render as one types; there may legitimately be none
-    assert page.locator(".md-search-result__meta").is_visible()
+    typed_search(page, query)  # waits for the results of the whole query; there may be none
+    meta = page.locator(".md-search-result__meta")
+    assert meta.is_visible()
+    assert re.search(r"(No|\d+) matching document", meta.inner_text()), meta.inner_text()
     for item in page.locator(".md-search-result__link:visible").all()[:10]:
         item.hover(timeout=2000)
     assert_clean(hostile_tab, f"search {query!r}")

@@ -2,6 +2,7 @@
 open data, privacy, keyboard use. Expected values come from the data the site was built from."""
 from __future__ import annotations
 
+import base64
 import os
 import re
 
@@ -61,7 +62,7 @@ def test_reference_pages_link_out_list_citing_claims_and_say_when_unresolved(tab
         citing = sorted(c.id for c in kbdata.by_citation.get(key, []))
         assert sorted(c["id"] for c in claims_on(page)) == citing, key
         warned = page.locator(".admonition.warning:not(.research-only) .admonition-title").all_inner_texts()
-        assert ("Unresolved reference" in warned) == bool(ref.unresolved), key
+        assert ("Study not identified" in warned) == bool(ref.unresolved), key
 
 
 def test_bibtex_entry_copies_with_one_click(watched, kbdata):
@@ -253,14 +254,89 @@ def test_keyboard_alone_reaches_search_and_the_filter(tab, kbdata):
     assert page.locator("[data-kb-filter]").get_attribute("data-kb-showing") != f["type"]
 
 
+# ---- the research-only disclaimer ------------------------------------------------------------
+
+DISCLAIMER = "Research only, not medical advice"  # a fixed phrase: not read from mkdocs.yml
+
+
+def disclaimer_pages(kbdata) -> list[str]:
+    compound = busiest(kbdata, "compounds")
+    return ["index.html", f"compounds/{compound.slug}.html", f"references/{slug(next(iter(kbdata.refs)))}.html",
+            "evidence-map.html", "data/index.html", "404.html"]
+
+
+# Seen by a reader: laid out in the viewport's width, not hidden by CSS, and on top where it stands.
+_SEEN = """el => {
+  el.scrollIntoView({block: "center"});
+  const r = el.getBoundingClientRect(), s = getComputedStyle(el);
+  const hit = document.elementFromPoint(r.left + Math.min(r.width / 2, 40), r.top + r.height / 2);
+  return {width: r.width, height: r.height, left: r.left, right: r.right, viewport: innerWidth,
+          display: s.display, visibility: s.visibility, opacity: parseFloat(s.opacity),
+          fontSize: parseFloat(s.fontSize), onTop: !!hit && el.contains(hit), text: el.innerText};
+}"""
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 900}, {"width": 390, "height": 844}],
+                         ids=["desktop", "phone"])
+def test_disclaimer_is_visible_on_every_kind_of_page(watched, kbdata, viewport):
+    tab = watched(color_scheme="light", viewport=viewport, is_mobile=viewport["width"] < 600)
+    for path in disclaimer_pages(kbdata):
+        page = tab.page
+        response = page.goto(tab.base + path)
+        assert response is not None and (response.ok or path == "404.html"), path
+        box = page.locator(".research-only")
+        assert box.count() == 1, path
+        assert box.is_visible(), path
+        seen = box.evaluate(_SEEN)
+        assert DISCLAIMER in " ".join(seen["text"].split()), (path, seen["text"])
+        assert seen["display"] != "none" and seen["visibility"] == "visible" and seen["opacity"] > 0.5, (path, seen)
+        assert seen["width"] > 200 and seen["height"] > 20 and seen["fontSize"] >= 10, (path, seen)
+        assert seen["left"] >= 0 and seen["right"] <= seen["viewport"] + 1, (path, seen)
+        assert seen["onTop"], (path, seen)
+
+
 # ---- the README's screenshot -----------------------------------------------------------------
 
+# A PNG's size and what it shows, measured by the browser's own decoder on a blank page: the most
+# common colour (the background), the share of other pixels, and the number of distinct colours.
+_MEASURE = """async b64 => {
+  const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+  const image = await createImageBitmap(new Blob([bytes], {type: "image/png"}));
+  const canvas = new OffscreenCanvas(image.width, image.height), ctx = canvas.getContext("2d");
+  ctx.drawImage(image, 0, 0);
+  const data = ctx.getImageData(0, 0, image.width, image.height).data, counts = new Map();
+  let n = 0;
+  for (let i = 0; i < data.length; i += 4 * 7) { n++; const k = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
+    counts.set(k, (counts.get(k) || 0) + 1); }
+  return {width: image.width, height: image.height, ink: 1 - Math.max(...counts.values()) / n, colours: counts.size};
+}"""
+
+
+def measure_png(browser_page, png: bytes) -> dict:
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    blank = browser_page.context.new_page()
+    try:
+        return blank.evaluate(_MEASURE, base64.b64encode(png).decode())
+    finally:
+        blank.close()
+
+
 def test_compound_page_screenshot(tab, kbdata):
-    """With KB_SCREENSHOT=1, saves the screenshot the README shows."""
+    """With KB_SCREENSHOT=1, saves the screenshot the README shows: the page as a reader sees it
+    (title, disclaimer, badges, the working filter), a full-width picture with real content."""
     e = kbdata.entities["compounds"].get("sarcosine") or busiest(kbdata, "compounds")
     page = tab.goto(f"compounds/{e.slug}.html")
+    page.wait_for_load_state("networkidle")
+    assert " ".join(page.locator("article h1").inner_text().split()).startswith(e.name)
+    assert page.locator(".research-only").is_visible()
+    assert page.locator("[data-kb-filter]").is_visible()  # the page's script ran
+    claims = claims_on(page)
+    assert claims and all(c["visible"] and c["icon"] for c in claims)
     top = page.locator("article h1").bounding_box()["y"]
     shot = page.screenshot(full_page=True, clip={"x": 0, "y": max(0, top - 30), "width": 1280, "height": 1500})
-    assert shot[:8] == b"\x89PNG\r\n\x1a\n"
+    shown = measure_png(page, shot)
+    assert shown["width"] == 1280 and shown["height"] >= 800, shown
+    assert 0.03 < shown["ink"] < 0.9, shown  # text and badges on a page, not a blank or solid picture
+    assert shown["colours"] > 50, shown  # anti-aliased text and coloured badges
     if os.environ.get("KB_SCREENSHOT"):
         (REPO / "docs" / "assets" / "screenshot-compound.png").write_bytes(shot)
