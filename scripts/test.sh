@@ -22,5 +22,6 @@ if command -v npm >/dev/null 2>&1; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
 .venv/bin/ruff check --quiet scripts tests
+.venv/bin/mypy
 export NO_MKDOCS_2_WARNING=1
 exec .venv/bin/python -m pytest "$@"

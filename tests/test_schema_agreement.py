@@ -107,3 +107,33 @@ def test_schema_and_validator_agree_on_each_kind_of_mistake(published, label, da
     doc, _ = load_yaml("claims/variant.yaml", yaml.safe_dump(data, allow_unicode=True).encode("utf-8"))
     found = disagreement(published, doc)
     assert found is None, found
+
+
+def test_pre_commit_hooks_pass_on_the_real_data_and_fail_on_a_bad_file(tmp_path):
+    """The curators' pre-commit hooks (.pre-commit-config.yaml), run as pre-commit would run
+    them: on the real data they pass; on a claim file with a bad verdict both fail."""
+    import re as _re
+    import shlex
+    import shutil
+    import subprocess
+    import sys
+
+    from kbtest import ERRORS, REPO, make_kb
+    hooks = yaml.safe_load((REPO / ".pre-commit-config.yaml").read_text())["repos"][0]["hooks"]
+    assert {h["id"] for h in hooks} == {"kb-check", "kb-schema-check"}
+    kb = str(Path(sys.executable).with_name("kb"))
+
+    def run(hook, root):
+        files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+        chosen = [f for f in files if _re.search(hook["files"], f)]
+        args = shlex.split(hook["entry"])
+        args[0] = kb if args[0] == "kb" else shutil.which(args[0])
+        if hook.get("pass_filenames", True):
+            args += chosen
+        return subprocess.run(args, cwd=root, capture_output=True, text=True).returncode
+
+    for hook in hooks:
+        assert run(hook, REPO) == 0, hook["id"]
+    bad = make_kb(tmp_path / "kb", ERRORS / "KB210-verdict")
+    for hook in hooks:
+        assert run(hook, bad) == 1, hook["id"]

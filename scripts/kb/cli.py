@@ -1,4 +1,6 @@
-"""`kb check` validates; `kb build` validates and writes the generated pages into docs/."""
+"""`kb check` validates; `kb build` validates and writes the generated pages into docs/;
+`kb schema-check FILE...` checks claim files against the published JSON Schema (the same one
+editors can use), with the `jsonschema` package of the test extras."""
 from __future__ import annotations
 
 import argparse
@@ -11,9 +13,12 @@ from .problems import ValidationFailed
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kb", description=__doc__)
-    parser.add_argument("command", choices=["check", "build"])
+    parser.add_argument("command", choices=["check", "build", "schema-check"])
+    parser.add_argument("files", nargs="*", type=Path, help="claim files, for schema-check")
     parser.add_argument("--root", type=Path, default=Path("."), help="the repository (default: here)")
     args = parser.parse_args(argv)
+    if args.command == "schema-check":
+        return schema_check(args.files)
     try:
         if args.command == "check":
             checked = build.check(args.root)
@@ -35,6 +40,32 @@ def main(argv: list[str] | None = None) -> int:
         summary += f"; {changed} generated file(s) changed"
     print(summary)
     return 0
+
+
+def schema_check(files: list[Path]) -> int:
+    """Each claim file against claims.schema.json: `path: where: message` for every mismatch."""
+    try:
+        import jsonschema
+    except ImportError:
+        print("kb: schema-check needs the jsonschema package (pip install -e '.[test]')", file=sys.stderr)
+        return 1
+    import yaml
+
+    from .schema import json_schema
+    validator = jsonschema.Draft202012Validator(json_schema())
+    bad = 0
+    for path in files:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            print(f"{path}: cannot be read as YAML ({type(exc).__name__}); run kb check", file=sys.stderr)
+            bad += 1
+            continue
+        for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+            where = "/".join(map(str, error.absolute_path)) or "(top)"
+            print(f"{path}: {where}: {error.message}", file=sys.stderr)
+            bad += 1
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":

@@ -139,10 +139,12 @@ def build(docs: list[Doc], refs: dict[str, Reference]) -> KB:
         for key, i, item in records(doc):
             if kind == schema.CLAIM_FILE_KEY:
                 line = doc.at((key, i))[0]
-                cls = Claim if key == schema.CLAIM_FILE_KEY else Background
-                (claims if cls is Claim else background).append(cls(file=doc.path, line=line, **{
-                    k: _normalise(v) for k, v in item.items()}))
-            else:
+                fields = {k: _normalise(v) for k, v in item.items()}
+                if key == schema.CLAIM_FILE_KEY:
+                    claims.append(Claim(file=doc.path, line=line, **fields))
+                else:
+                    background.append(Background(file=doc.path, line=line, **fields))
+            elif kind is not None:
                 title = refs[item["id"]].get("title") if kind in ("sources", "studies") else ""
                 entities[kind][item["id"]] = Entity(kind, item["id"], _normalise(item), title)
     claims.sort(key=lambda c: c.id)

@@ -216,7 +216,7 @@ class Renderer:
     def study_summary(self, key: str) -> Markup:
         """A study as one line: its link, then design, population, n and duration where recorded."""
         s = self.kb.entities["studies"][key].data
-        parts = [inert(s[f]) for f in ("design", "population") if s.get(f)]
+        parts: list[str] = [inert(s[f]) for f in ("design", "population") if s.get(f)]
         if s.get("n") is not None:
             parts.append(f"n = {s['n']}")
         if s.get("duration"):
@@ -234,17 +234,21 @@ class Renderer:
         return [(name, ids[f], Markup(outbound(tpl, ids[f])))
                 for f, (name, tpl) in IDENTIFIER_LINKS.items() if ids.get(f)]
 
+    def _macro(self, name: str):
+        """A macro of _macros.j2 (the template module's attributes are not known to type checkers)."""
+        return getattr(self.env.get_template("_macros.j2").module, name)
+
     def claim(self, c: Claim) -> Markup:
         """A finding's block, rendered once and reused on every page listing it."""
         if c.id not in self._claims:
-            self._claims[c.id] = Markup(self.env.get_template("_macros.j2").module.claim(c))
+            self._claims[c.id] = Markup(self._macro("claim")(c))
         return self._claims[c.id]
 
     def background(self, b) -> Markup:
         """A background note's block, rendered once and reused."""
         key = "background:" + b.id
         if key not in self._claims:
-            self._claims[key] = Markup(self.env.get_template("_macros.j2").module.background_note(b))
+            self._claims[key] = Markup(self._macro("background_note")(b))
         return self._claims[key]
 
     # ---- pages ------------------------------------------------------------------------------

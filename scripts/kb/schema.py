@@ -236,10 +236,11 @@ def json_schema() -> dict:
         base, _, arg = f.kind.partition(":")
         text = {"type": "string", "minLength": 1, "pattern": "\\S"}  # not blank, as the validator
         slug = {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"}
-        out = {
+        min_items: dict[str, int] = {"minItems": 1} if f.required else {}
+        kinds: dict[str, dict] = {
             "text": text, "key": text, "id": slug,
             "texts": {"type": "array", "items": text},
-            "keys": {"type": "array", "items": text, **({"minItems": 1} if f.required else {})},
+            "keys": {"type": "array", "items": text, **min_items},
             "integer": {"type": "integer", "minimum": 0},
             "ids": {"type": "array", "items": slug},
             "numbers": {"oneOf": [{"type": "number"}, {"type": "array", "items": {"type": "number"}, "minItems": 1}]},
@@ -248,7 +249,8 @@ def json_schema() -> dict:
                                 {"type": "array", "items": {"enum": ENUMS.get(arg)}, "minItems": 1, "uniqueItems": True}]},
             "map": {"$ref": f"#/$defs/{arg}"},
             "list": {"type": "array", "items": {"$ref": f"#/$defs/{arg}"}},
-        }[base]
+        }
+        out = kinds[base]
         return {**out, "description": f.doc}
 
     def record_schema(r: Record) -> dict:

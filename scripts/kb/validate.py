@@ -218,7 +218,7 @@ def check_corpus(docs: list[Doc], refs: dict[str, Reference], bib_path: str) -> 
                 continue
             if kind == schema.CLAIM_FILE_KEY:
                 notes.append((doc, (key, i), item))
-            else:
+            elif kind is not None:
                 entities[kind].setdefault(item["id"], (doc, (key, i), item))
     problems += _unique_ids(docs)
     used: dict[str, set[str]] = {k: set() for k in entities}
@@ -365,7 +365,7 @@ def _unique_ids(docs: list[Doc]) -> list[Problem]:
     """Ids are unique within their kind, also after case-folding (they become page names and
     anchors); findings and background notes share one namespace."""
     problems = []
-    seen: dict[tuple[str, str], tuple[str, Doc, tuple]] = {}
+    seen: dict[tuple[str | None, str], tuple[str, Doc, tuple]] = {}
     for doc in docs:
         kind = file_kind(doc)
         for key, i, item in records(doc):

@@ -73,7 +73,7 @@ MUTATIONS: list[Mutation] = [
     Mutation("an empty required list validates", "scripts/kb/validate.py",
              "if f.required and not v:", "if False:", [V, "-k", "KB211"]),
     Mutation("the JSON Schema drops minItems", "scripts/kb/schema.py",
-             '**({"minItems": 1} if f.required else {})', "**({})", ["tests/test_schema_agreement.py"]),
+             '= {"minItems": 1} if f.required else {}', "= {}", ["tests/test_schema_agreement.py"]),
     Mutation("a .nan or .inf quantity validates", "scripts/kb/validate.py",
              "if not all(math.isfinite(x) for x in items):", "if False:", [V, "-k", "KB212"]),
     Mutation("JSON exports may write NaN", "scripts/kb/render.py",
