@@ -12,6 +12,7 @@ import sys
 import threading
 from pathlib import Path
 
+from bench.serve import insert_token
 from kbtest import copy_repo, mkdocs
 
 
@@ -21,22 +22,12 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 def edit_first_statement(root: Path, token: str) -> Path:
     """Put token at the start of the first statement of the first claim file, however the
-    statement is written (folded, quoted or plain); return the file."""
+    statement is written (folded, quoted or plain), as the benchmark's serve job does; return
+    the file."""
     for path in sorted((root / "claims").glob("*.yaml")):
-        lines = path.read_text(encoding="utf-8").split("\n")
-        for i, line in enumerate(lines):
-            m = re.match(r"(\s*statement:\s*)(.*)$", line)
-            if not m:
-                continue
-            value = m.group(2)
-            if value.startswith((">", "|")):
-                indent = len(lines[i + 1]) - len(lines[i + 1].lstrip())
-                lines[i + 1] = lines[i + 1][:indent] + token + " " + lines[i + 1][indent:]
-            elif value[:1] in "\"'":
-                lines[i] = m.group(1) + value[0] + token + " " + value[1:]
-            else:
-                lines[i] = m.group(1) + token + " " + value
-            path.write_text("\n".join(lines), encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
+        if "statement:" in text:
+            path.write_text(insert_token(text, token), encoding="utf-8")
             return path
     raise AssertionError("no claim statement to edit")
 

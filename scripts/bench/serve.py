@@ -65,7 +65,7 @@ def bench_serve(work: Path, log: Callable[[str], None], corpus: Path | None = No
         for k in range(3):
             token = f"Benchedit{k}x{int(time.time())}"
             text = claim_file.read_text(encoding="utf-8")
-            claim_file.write_text(_insert_token(text, token), encoding="utf-8")
+            claim_file.write_text(insert_token(text, token), encoding="utf-8")
             t0 = time.perf_counter()
             while token not in (fetch(url) or ""):
                 if time.perf_counter() - t0 > timeout:
@@ -96,7 +96,7 @@ def _first_claim_with_a_compound(claims: Path) -> tuple[Path, str]:
     raise SystemExit("bench: no claim file whose first claim names a compound")
 
 
-def _insert_token(text: str, token: str) -> str:
+def insert_token(text: str, token: str) -> str:
     """Put token at the start of the first claim's statement, however the statement is written."""
     lines = text.split("\n")
     for i, line in enumerate(lines):

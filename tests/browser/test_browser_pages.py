@@ -340,3 +340,26 @@ def test_compound_page_screenshot(tab, kbdata):
     assert shown["colours"] > 50, shown  # anti-aliased text and coloured badges
     if os.environ.get("KB_SCREENSHOT"):
         (REPO / "docs" / "assets" / "screenshot-compound.png").write_bytes(shot)
+
+
+def test_compound_page_bottom_line_screenshot_on_a_phone(tab, kbdata):
+    """With KB_SCREENSHOT=1, saves the README's phone picture: a compound's bottom line at 390 px,
+    its cards readable without sideways scrolling."""
+    e = kbdata.entities["compounds"].get("sarcosine") or busiest(kbdata, "compounds")
+    tab.page.set_viewport_size({"width": 390, "height": 844})
+    page = tab.goto(f"compounds/{e.slug}.html")
+    page.wait_for_load_state("networkidle")
+    heading = page.locator("#bottom-line")
+    cards = page.locator(".kb-bottom")
+    assert heading.is_visible() and cards.count() >= 1
+    for i in range(cards.count()):
+        box = cards.nth(i).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    top = heading.bounding_box()["y"] + page.evaluate("window.scrollY")
+    shot = page.screenshot(full_page=True, clip={"x": 0, "y": max(0, top - 10), "width": 390, "height": 1100})
+    shown = measure_png(page, shot)
+    assert shown["width"] == 390 and shown["height"] >= 800, shown
+    assert 0.03 < shown["ink"] < 0.9 and shown["colours"] > 50, shown
+    if os.environ.get("KB_SCREENSHOT"):
+        (REPO / "docs" / "assets" / "screenshot-compound-phone.png").write_bytes(shot)
