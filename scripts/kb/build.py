@@ -87,11 +87,18 @@ def _check(root: Path, claims_dir: str = CLAIMS_DIR, bib_file: str = BIB_FILE) -
     problems += found
     unreadable |= bib_text is None
     if not unreadable:
-        problems += validate.check_corpus([d for d in docs if d.data is not None], refs, bib_file)
+        problems += validate.check_corpus([d for d in docs if d.data is not None], refs, bib_file,
+                                          _structures(root))
     if errors(problems):
         raise ValidationFailed(problems)
     return Checked(model.build([d for d in docs if d.data is not None], refs), sorted(problems), bib_text or "",
                    history.last_changed(root, [d.path for d in docs] + [bib_file]))
+
+
+def _structures(root: Path) -> frozenset[str]:
+    """The file names of the structure drawings compounds may name."""
+    folder = root / validate.STRUCTURES_DIR
+    return frozenset(p.name for p in folder.iterdir() if p.is_file()) if folder.is_dir() else frozenset()
 
 
 def _load_bib(root: Path, bib_file: str) -> tuple[dict, str | None, list[Problem]]:

@@ -8,6 +8,7 @@ import csv
 import functools
 import io
 import json
+import re
 from pathlib import Path
 from collections import Counter
 from urllib.parse import quote
@@ -20,6 +21,7 @@ from . import cite, schema
 from .bib import Reference, slug
 from .model import KB, Claim, Entity
 from .text import inert, inert_block
+from .validate import STRUCTURE_RE
 
 SECTIONS = {  # entity kind -> (directory, section title)
     "compounds": ("compounds", "Compounds"),
@@ -149,7 +151,7 @@ class Renderer:
             # join returns plain text so that finalize makes the joined curators' text inert
             join=lambda seq, sep="": sep.join(str(x) for x in seq),
             plain=lambda v: inert(str.__str__(v)), attr=lambda v: Markup(slug(str(v))),
-            numbers=_numbers, authors=_authors)
+            numbers=_numbers, authors=_authors, formula=_formula, structure_src=_structure_src)
         self.env.tests["contains"] = lambda seq, item: item in seq
         self.env.globals.update(
             kb=kb, ev=schema.EVIDENCE_TYPES, order=schema.EVIDENCE_ORDER, sections=SECTIONS,
@@ -291,6 +293,19 @@ def _unresolved_mark(ref: Reference) -> str:
 def _numbers(value) -> str:
     items = value if isinstance(value, list) else [value]
     return " or ".join(f"{x:g}" for x in items)
+
+
+def _formula(value: str) -> Markup:
+    """A molecular formula with its counts as subscripts: C3H7NO2 as C<sub>3</sub>H<sub>7</sub>NO<sub>2</sub>."""
+    return Markup("".join(f"{inert(sym)}<sub>{n}</sub>" if n else str(inert(sym))
+                          for sym, n in re.findall(r"(\D+)(\d*)", value)))
+
+
+def _structure_src(name: str) -> Markup:
+    """The link from a compound page to its structure drawing (a name the validator checked)."""
+    if not STRUCTURE_RE.fullmatch(name):
+        raise ValueError(f"structure {name!r} was not validated")  # pragma: no cover - validator bug
+    return Markup(f"../assets/structures/{name}")
 
 
 def _authors(value: str) -> str:

@@ -72,7 +72,7 @@ QUANTITY_KINDS = ["concentration", "dose", "duration"]
 @dataclass(frozen=True)
 class Field:
     name: str
-    kind: str  # text | id | ids:<entity> | keys | key | enum:<name> | texts | integer | numbers | map:<record> | list:<record>
+    kind: str  # text | id | ids:<entity> | keys | key | enum:<name> | texts | integer | number | numbers | map:<record> | list:<record>
     required: bool
     doc: str
 
@@ -158,6 +158,14 @@ RECORDS: dict[str, Record] = {r.name: r for r in [
         F("identifiers", "map:identifiers", False, "Database identifiers, only where verified."),
         F("description", "text", True, "A short description in the project's words."),
         F("status", "text", False, "A plain statement of what is and is not established about it."),
+        F("formula", "text", False, "Molecular formula in Hill order (C, then H, then the rest "
+          "alphabetically), like C3H7NO2; only as a retrieved record shows it."),
+        F("molar_mass", "number", False, "Molar mass in g/mol as the record gives it, like 89.09; "
+          "it must agree with the formula to within 0.05 g/mol."),
+        F("structure", "text", False, "File name of a hand-drawn SVG structure in "
+          "docs/assets/structures/, like sarcosine.svg."),
+        F("chemistry_seen_in", "text", False, "Where the formula and molar mass were seen (which "
+          "retrieved record); required with either."),
         F("summaries", "list:summary", False, "The curator's one-sentence bottom line per condition "
           "the compound has findings on."),
     )),
@@ -223,7 +231,7 @@ def type_name(kind: str) -> str:
     base, _, arg = kind.partition(":")
     return {
         "text": "text", "id": "id (lowercase-with-hyphens)", "key": "BibTeX key",
-        "keys": "list of BibTeX keys", "texts": "list of text", "integer": "whole number", "numbers": "number or list of numbers",
+        "keys": "list of BibTeX keys", "texts": "list of text", "integer": "whole number", "number": "number", "numbers": "number or list of numbers",
         "ids": f"list of {arg} ids", "enum": f"one of: {', '.join(ENUMS.get(arg, []))}",
         "enums": f"one or a list of: {', '.join(ENUMS.get(arg, []))}",
         "map": f"mapping ({arg.replace('_', ' ')})", "list": f"list of mappings ({arg})",
@@ -243,6 +251,7 @@ def json_schema() -> dict:
             "keys": {"type": "array", "items": text, **min_items},
             "integer": {"type": "integer", "minimum": 0},
             "ids": {"type": "array", "items": slug},
+            "number": {"type": "number"},
             "numbers": {"oneOf": [{"type": "number"}, {"type": "array", "items": {"type": "number"}, "minItems": 1}]},
             "enum": {"enum": ENUMS.get(arg)},
             "enums": {"oneOf": [{"enum": ENUMS.get(arg)},

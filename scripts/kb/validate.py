@@ -105,7 +105,63 @@ def check_record(doc: Doc, path: tuple, value, record: schema.Record) -> list[Pr
                 problems.append(doc.problem(path, "KB202", f"{record.name}{what} is missing '{f.name}'"))
             continue
         problems += check_value(doc, path + (f.name,), value[f.name], f)
+    if record.name == "compound":
+        problems += _check_chemistry(doc, path, value)
     return problems
+
+
+# Standard atomic weights (IUPAC abridged, conventional values) of the elements a formula here may
+# hold; a formula with an element not listed is refused rather than left unchecked.
+ATOMIC_WEIGHTS = {"C": 12.011, "H": 1.008, "N": 14.007, "O": 15.999, "P": 30.974, "S": 32.06,
+                  "F": 18.998, "Cl": 35.45, "Br": 79.904, "I": 126.90, "Na": 22.990, "K": 39.098,
+                  "Ca": 40.078, "Mg": 24.305}
+MASS_TOLERANCE = 0.05  # g/mol
+FORMULA_RE = re.compile(r"(?:[A-Z][a-z]?(?:[2-9]|[1-9]\d+)?)+")
+ELEMENT_RE = re.compile(r"([A-Z][a-z]?)(\d*)")
+
+
+def parse_formula(formula: str) -> dict[str, int] | None:
+    """Element -> count of a formula in Hill notation (C, then H, then the other elements
+    alphabetically; without carbon, all alphabetically; a count of 1 is not written), or None."""
+    if not FORMULA_RE.fullmatch(formula):
+        return None
+    counts: dict[str, int] = {}
+    for symbol, n in ELEMENT_RE.findall(formula):
+        if symbol in counts or symbol not in ATOMIC_WEIGHTS:
+            return None
+        counts[symbol] = int(n or 1)
+    order = list(counts)
+    head = [s for s in ("C", "H") if "C" in counts and s in counts]
+    if order != head + sorted(s for s in order if s not in head):
+        return None
+    return counts
+
+
+def formula_mass(counts: dict[str, int]) -> float:
+    return sum(ATOMIC_WEIGHTS[s] * n for s, n in counts.items())
+
+
+def _check_chemistry(doc: Doc, path: tuple, value: dict) -> list[Problem]:
+    """A compound's formula is Hill notation, its molar mass one number that agrees with it, and
+    either comes with the record it was seen in."""
+    out = []
+    formula, mass = value.get("formula"), value.get("molar_mass")
+    counts = None
+    if isinstance(formula, str) and formula.strip():
+        counts = parse_formula(formula)
+        if counts is None:
+            out.append(doc.problem(path + ("formula",), "KB213", f"formula '{formula}' is not in Hill "
+                                   f"notation with known elements ({', '.join(ATOMIC_WEIGHTS)})"))
+    if counts and isinstance(mass, (int, float)) and not isinstance(mass, bool) and math.isfinite(mass):
+        expected = formula_mass(counts)
+        if abs(expected - mass) > MASS_TOLERANCE:
+            out.append(doc.problem(path + ("molar_mass",), "KB214", f"molar mass {mass} g/mol disagrees "
+                                   f"with formula {formula} ({expected:.2f} g/mol)"))
+    if ("formula" in value or "molar_mass" in value) and "chemistry_seen_in" not in value:
+        what = f" '{value['id']}'" if isinstance(value.get("id"), str) else ""
+        out.append(doc.problem(path, "KB202", f"compound{what} gives a formula or molar mass but is "
+                               "missing 'chemistry_seen_in'"))
+    return out
 
 
 def _is_text(v) -> bool:
@@ -162,7 +218,9 @@ def check_value(doc: Doc, path: tuple, v, f: schema.Field) -> list[Problem]:
         if not isinstance(v, int) or isinstance(v, bool) or v < 0:
             return wrong()
         return []
-    if base == "numbers":
+    if base in ("number", "numbers"):
+        if base == "number" and isinstance(v, list):
+            return wrong()
         items = v if isinstance(v, list) else [v]
         if not items or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in items):
             return wrong()
@@ -205,9 +263,13 @@ def _describe(v) -> str:
 RESERVED = {"index"}  # a section's own page: an entity or reference of that name would replace it
 
 
-def check_corpus(docs: list[Doc], refs: dict[str, Reference], bib_path: str) -> list[Problem]:
+def check_corpus(docs: list[Doc], refs: dict[str, Reference], bib_path: str,
+                 structures: frozenset[str] | None = None) -> list[Problem]:
     """References between files: unique ids, existing entities, known citations and sources, and
-    the evidence model's rules (a finding stands on a study record of its own evidence type)."""
+    the evidence model's rules (a finding stands on a study record of its own evidence type).
+
+    structures: the file names in STRUCTURES_DIR, which compounds' drawings must be among (None:
+    not checked)."""
     problems: list[Problem] = []
     entities: dict[str, dict[str, tuple[Doc, tuple, dict]]] = {k: {} for k in schema.ENTITY_FILES}
     notes: list[tuple[Doc, tuple, dict]] = []  # claims and background notes
@@ -267,6 +329,8 @@ def check_corpus(docs: list[Doc], refs: dict[str, Reference], bib_path: str) -> 
     for key, (doc, path, item) in entities["methods"].items():
         cite(doc, path + ("based_on",), item.get("based_on"))
     problems += _check_summaries(entities, notes)
+    if structures is not None:
+        problems += _check_structures(entities["compounds"], structures)
     for kind, table in entities.items():
         for ident, (doc, path, _) in sorted(table.items()):
             if slug(ident) in RESERVED:
@@ -305,6 +369,23 @@ def _check_summaries(entities: dict, notes: list) -> list[Problem]:
             elif (ident, cond) not in pairs:
                 out.append(doc.problem(where, "KB314", f"bottom line for '{ident}' and '{cond}', but no "
                                        "finding concerns both"))
+    return out
+
+
+STRUCTURES_DIR = "docs/assets/structures"
+STRUCTURE_RE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*\.svg")
+
+
+def _check_structures(compounds: dict, structures: frozenset[str]) -> list[Problem]:
+    """A compound's structure names an SVG file that exists in STRUCTURES_DIR."""
+    out = []
+    for ident, (doc, path, item) in sorted(compounds.items()):
+        name = item.get("structure")
+        if isinstance(name, str) and name.strip() and not (STRUCTURE_RE.fullmatch(name) and name in structures):
+            hint = suggest(name, sorted(structures)) or (f" (did you mean '{ident}.svg'?)"
+                                                         if f"{ident}.svg" in structures else "")
+            out.append(doc.problem(path + ("structure",), "KB315", f"structure '{name}' of '{ident}' is "
+                                   f"not an SVG file in {STRUCTURES_DIR}/{hint}"))
     return out
 
 

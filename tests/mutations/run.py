@@ -190,6 +190,16 @@ MUTATIONS: list[Mutation] = [
              '<small data-search-exclude="true">', "<small>", [BS, "-k", "chips"]),
     Mutation("every page fetches the search index", "docs/assets/javascripts/kb-search.js",
              "if (this.__kbIndex && !wantedYet) {", "if (false) {", [BS, "-k", "index_waits"]),
+    # ---- chemistry basics in the compound box (issue 10) -------------------------------------
+    Mutation("a formula's counts are no longer subscripts", "scripts/kb/templates/compound.md.j2",
+             "{{ e.data.formula|formula }}", "{{ e.data.formula }}", ["tests/test_chemistry.py", "-k", "formula_shows"]),
+    Mutation("a structure drawing is loaded from another origin", "scripts/kb/render.py",
+             'return Markup(f"../assets/structures/{name}")', 'return Markup(f"https://example.org/{name}")',
+             ["tests/test_chemistry.py", "-k", "same_origin"]),
+    Mutation("a molar mass that disagrees with its formula validates", "scripts/kb/validate.py",
+             "if abs(expected - mass) > MASS_TOLERANCE:", "if False:", [V, "-k", "KB214"]),
+    Mutation("a missing structure drawing validates", "scripts/kb/validate.py",
+             "if structures is not None:", "if False:", [V, "-k", "KB315"]),
 ]
 
 
