@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -46,6 +47,16 @@ def mkdocs(root: Path, *args: str) -> subprocess.CompletedProcess:
                          capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
     run.output = run.stdout + run.stderr
     return run
+
+
+def mkdocs_serve(root: Path, **popen) -> tuple[subprocess.Popen, int]:
+    """`mkdocs serve` of root on a free local port; returns the process and the port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"], cwd=root,
+                            env={**os.environ, "NO_MKDOCS_2_WARNING": "1"}, **popen)
+    return proc, port
 
 
 def copy_repo(dest: Path) -> Path:

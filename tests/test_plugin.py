@@ -3,17 +3,14 @@ they were, and a newcomer's terminal that shows the summary and the address, not
 pages outside the nav."""
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
 from bench.serve import insert_token
-from kbtest import copy_repo, mkdocs
+from kbtest import copy_repo, mkdocs, mkdocs_serve
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -70,12 +67,7 @@ def test_build_output_is_the_summary_not_a_list_of_pages(tmp_path):
 
 def test_serve_prints_the_summary_then_the_address(tmp_path):
     root = copy_repo(tmp_path)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"], cwd=root,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    proc, port = mkdocs_serve(root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
     served = threading.Event()
 

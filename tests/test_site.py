@@ -2,11 +2,8 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -14,7 +11,7 @@ from pathlib import Path
 import yaml
 
 from kb import build
-from kbtest import REPO, copy_repo, mkdocs
+from kbtest import REPO, copy_repo, mkdocs, mkdocs_serve
 
 REQUIRED_COMPOUNDS = ["sarcosine", "d-serine", "l-serine", "glycine", "ser-gly"]
 
@@ -180,12 +177,7 @@ def test_outbound_identifier_links_are_well_formed(site):
 
 def test_serve_shows_an_edited_claim_on_reload_and_leaves_docs_alone(tmp_path):
     root = copy_repo(tmp_path)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"], cwd=root,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    proc, port = mkdocs_serve(root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def page() -> str:
         try:

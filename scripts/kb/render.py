@@ -94,15 +94,11 @@ def verdict_counts(items) -> list[tuple[str, int]]:
     return [(v, counts[v]) for v in schema.VERDICT_ORDER if counts[v]]
 
 
-def study_counts(kb: KB, keys) -> list[tuple[str, int]]:
-    """Studies by evidence type (a paper with parts of several designs counts under each)."""
-    counts = Counter(t for k in keys for t in kb.entities["studies"][k].types)
-    return [(t, counts[t]) for t in schema.EVIDENCE_ORDER if counts[t]]
 
 
-def evidence_pairs(kb: KB) -> list[tuple[Entity, Entity, list[tuple[str, int]], int]]:
-    """Every (compound, condition) pair some finding involves, with its counts by evidence type
-    and the number of distinct studies behind them.
+def evidence_pairs(kb: KB) -> list[tuple[Entity, Entity, list[tuple[str, int]], int, list[Claim]]]:
+    """Every (compound, condition) pair some finding involves, with its counts by evidence type,
+    the number of distinct studies behind them, and the findings themselves.
 
     Only pairs with claims are listed, so the evidence map grows with the claims, not with
     compounds x conditions.
@@ -113,7 +109,7 @@ def evidence_pairs(kb: KB) -> list[tuple[Entity, Entity, list[tuple[str, int]], 
             for cond in dict.fromkeys(c.conditions):
                 pairs.setdefault((comp, cond), []).append(c)
     compounds, conditions = kb.entities["compounds"], kb.entities["conditions"]
-    rows = [(compounds[a], conditions[b], evidence_counts(cs), len(kb.studies_of(cs)))
+    rows = [(compounds[a], conditions[b], evidence_counts(cs), len(kb.studies_of(cs)), cs)
             for (a, b), cs in pairs.items()]
     return sorted(rows, key=lambda r: (r[0].name.lower(), r[0].id, r[1].name.lower(), r[1].id))
 
@@ -157,7 +153,7 @@ class Renderer:
             kb=kb, ev=schema.EVIDENCE_TYPES, order=schema.EVIDENCE_ORDER, sections=SECTIONS,
             verdicts=schema.VERDICTS, identifications=schema.IDENTIFICATIONS,
             evidence_counts=evidence_counts, group_by_evidence=group_by_evidence,
-            verdict_counts=verdict_counts, study_counts=study_counts, bottom_line=bottom_line,
+            verdict_counts=verdict_counts, bottom_line=bottom_line,
             link=self.link, ref_link=self.ref_link, claim_block=self.claim, a=self.a, cite=self.cite,
             badge=self.badge, verdict_chip=self.verdict_chip, id_chip=self.id_chip,
             background_block=self.background, study_summary=self.study_summary,
@@ -194,20 +190,15 @@ class Renderer:
         label, icon = schema.EVIDENCE_TYPES[evidence_type][:2]
         span = (f'<span class="kb-badge kb-ev-{slug(evidence_type)}" title="Evidence type: {label}">'
                 f'<span class="twemoji">{icon_svg(icon)}</span> {label}</span>')
-        if up is None:
-            return Markup(span)
-        return Markup(f'<a class="kb-badge-link" href="{up}evidence-types.html#{slug(evidence_type)}" '
-                      f'aria-label="Evidence type: {label} (what it means)">{span}</a>')
+        return _explained(span, "kb-badge-link", up, slug(evidence_type), f"Evidence type: {label}")
 
     def verdict_chip(self, verdict: str, up: str | None = "../") -> Markup:
         """What the source article made of a finding, measured against the study."""
         label = schema.VERDICTS[verdict][0]
         span = (f'<span class="kb-verdict kb-verdict-{slug(verdict)}">'
                 f'<span class="kb-verdict__what">Article:</span> {label.lower()}</span>')
-        if up is None:
-            return Markup(span)
-        return Markup(f'<a class="kb-verdict-link" href="{up}evidence-types.html#verdict-{slug(verdict)}" '
-                      f'aria-label="The source article\'s account: {label.lower()} (what it means)">{span}</a>')
+        return _explained(span, "kb-verdict-link", up, f"verdict-{slug(verdict)}",
+                          f"The source article's account: {label.lower()}")
 
     def id_chip(self, identification: str, up: str = "../") -> Markup:
         """How sure the identification of an article's note is, linked to its explanation."""
@@ -283,6 +274,15 @@ class Renderer:
         out["data/index.md"] = self.page("data.md.j2", records=schema.RECORDS, type_name=schema.type_name)
         out.update(exports(kb))
         return out
+
+
+def _explained(span: str, cls: str, up: str | None, anchor: str, label: str) -> Markup:
+    """A label linked to its explanation on the evidence-types page; plain where `up` is None
+    (inside another link)."""
+    if up is None:
+        return Markup(span)
+    return Markup(f'<a class="{cls}" href="{up}evidence-types.html#{anchor}" '
+                  f'aria-label="{label} (what it means)">{span}</a>')
 
 
 def _unresolved_mark(ref: Reference) -> str:
