@@ -41,10 +41,11 @@ def short(ps: list[Problem]) -> list[str]:
     return [f"{p.path}:{p.line}:{p.col}: {p.code}" for p in ps]
 
 
-def mkdocs(root: Path, *args: str) -> subprocess.CompletedProcess:
+def mkdocs(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """`mkdocs build --strict`; MkDocs prints an abort's message on stdout, so both are joined."""
     run = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", *args], cwd=root,
-                         capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+                         capture_output=True, text=True,
+                         env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **(env or {})})
     run.output = run.stdout + run.stderr
     return run
 

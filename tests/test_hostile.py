@@ -6,15 +6,14 @@ from html import unescape
 import re
 from html.parser import HTMLParser
 
-import markdown
 import pytest
 import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from mkdocs.config import load_config
 
 from kb import build
 from kb.problems import ValidationFailed
+from kb.render import Page
 from kb.text import inert
 from kbtest import FIXTURES, REPO, make_kb
 
@@ -96,10 +95,6 @@ def test_no_inline_script_from_data(hostile_site):
 # description starts its paragraph's line, so a leading `+ `, `# ` or `!!! ` is a list, a heading,
 # an admonition unless escaped (tests/fixtures/hostile/claims/entities/*.yaml).
 MARKDOWN_CONSTRUCTS = [("conditions", "gamma-syndrome"), ("mechanisms", "beta-receptor"), ("methods", "dish-assay")]
-# Constructs of the pymdownx extensions Material sites commonly enable (~~del~~, ^sup^, $math$,
-# ++keys++, ==mark==): the promise holds for them too, so that enabling one cannot expose the data.
-EXTENSIONS = ["pymdownx.tilde", "pymdownx.caret", "pymdownx.mark", "pymdownx.arithmatex", "pymdownx.keys",
-              "pymdownx.smartsymbols", "pymdownx.critic", "pymdownx.betterem"]
 
 
 def visible_text(html: str) -> str:
@@ -129,26 +124,17 @@ def test_every_character_markdown_reads_is_escaped():
 
 # ---- property: any printable text shows as the same visible text ---------------------------------
 
-_config = load_config(str(REPO / "mkdocs.yml"))
-_md = markdown.Markdown(extensions=_config["markdown_extensions"], extension_configs=_config["mdx_configs"])
-_md_more = markdown.Markdown(extensions=list(_config["markdown_extensions"]) + EXTENSIONS,
-                             extension_configs=_config["mdx_configs"])
-
-
-def visible_statement(page_md: str, claim_id: str) -> str:
-    """The visible text of a claim's finding, once Markdown read the page."""
-    _md.reset()
-    html = _md.convert(page_md)
-    block = html[html.index(f'id="{claim_id}"'):]
+def visible_statement(page: Page, claim_id: str) -> str:
+    """The visible text of a claim's finding on a generated page (its HTML is the page's content
+    as MkDocs shows it: no Markdown reads it)."""
+    block = page.html[page.html.index(f'id="{claim_id}"'):]
     finding = re.search(r'<p class="kb-claim__finding">.*?</p>', block, re.S).group(0)
     return visible_text(finding)
 
 
-def visible_page(page_md: str) -> str:
-    """A generated page's visible text under the site's Markdown plus EXTENSIONS (front matter,
-    which MkDocs strips, left out)."""
-    _md_more.reset()
-    return visible_text(_md_more.convert(re.sub(r"\A---\n.*?\n---\n", "", page_md, flags=re.S)))
+def visible_page(page: Page) -> str:
+    """A generated page's visible text."""
+    return visible_text(page.html)
 
 
 # Pieces of Markdown and HTML for the generator to combine, so that it reaches constructs.

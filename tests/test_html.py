@@ -324,6 +324,6 @@ def test_a_pages_date_is_the_newest_of_its_own_data_files(tmp_path):
     dates[next(c.file for c in checked.kb.claims)] = "2002-02-02"
     dates["claims/entities/conditions.yaml"] = "2004-04-04"
     pages = pagemeta.finish(build.Renderer(checked.kb).render_all(), checked.kb, checked.bib_text, dates)
-    assert 'kb_updated: "2002-02-02"' in pages["compounds/alphamine.md"]
-    assert 'kb_updated: "2004-04-04"' in pages["index.md"]
-    assert 'kb_updated: "2004-04-04"' in pages["conditions/gamma-syndrome.md"]
+    assert pages["compounds/alphamine.md"].meta["kb_updated"] == "2002-02-02"
+    assert pages["index.md"].meta["kb_updated"] == "2004-04-04"
+    assert pages["conditions/gamma-syndrome.md"].meta["kb_updated"] == "2004-04-04"

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from kb import build
-from kbtest import FIXTURES, make_kb
+from kb.pagemeta import as_text
+from kb.render import Page
+from kbtest import FIXTURES, make_kb, mkdocs, site_project
 
 GOLDEN = FIXTURES.parent / "golden" / "tiny"
 REFUSED = "KB_UPDATE_GOLDEN=1 rewrites the golden files and the curators' guide: refused under CI"
@@ -27,15 +29,49 @@ def rendered(tmp_path_factory) -> dict[str, str]:
 
 
 def test_pages_match_golden_files(rendered):
+    """Each generated file as docs/ gets it (a page: its metadata, then its HTML)."""
+    texts = {rel: as_text(v) if isinstance(v, Page) else v for rel, v in rendered.items()}
     if os.environ.get("KB_UPDATE_GOLDEN"):
-        for rel, text in rendered.items():
+        for rel, text in texts.items():
             (GOLDEN / rel).parent.mkdir(parents=True, exist_ok=True)
             (GOLDEN / rel).write_text(text, encoding="utf-8")
     golden = {p.relative_to(GOLDEN).as_posix(): p.read_text(encoding="utf-8")
               for p in GOLDEN.rglob("*") if p.is_file()}
-    assert sorted(golden) == sorted(rendered)
-    for rel, text in rendered.items():
+    assert sorted(golden) == sorted(texts)
+    for rel, text in texts.items():
         assert text == golden[rel], f"{rel} differs from its golden file (KB_UPDATE_GOLDEN=1 to accept)"
+
+
+MARKDOWN_GOLDEN = FIXTURES.parent / "golden" / "markdown" / "fixtures.json"
+DUMP_HOOK = FIXTURES.parent / "golden" / "dump_hook.py"
+
+
+@pytest.mark.parametrize("name", ["tiny", "hostile"])
+def test_pages_are_what_python_markdown_made_of_them(tmp_path, name):
+    """Generated pages skip Python-Markdown (kb.plugin.DataPage). What MkDocs gets must be what
+    Python-Markdown made of the Markdown pages before, recorded in the golden file by a real
+    `mkdocs build` of the tiny and hostile knowledge bases with the Markdown pipeline (commit
+    b177dba): every page's content (blank lines between blocks aside), its table of contents
+    (ids, titles, levels; the permalinks are in the content) and title, and every search entry."""
+    root = site_project(tmp_path / "kb", FIXTURES / name)
+    config = root / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8") + f"\nhooks:\n  - {json.dumps(str(DUMP_HOOK))}\n",
+                      encoding="utf-8")
+    dump = tmp_path / "pages.json"
+    run = mkdocs(root, env={"KB_DUMP": str(dump)})
+    assert run.returncode == 0, run.output
+    made = {"pages": json.loads(dump.read_text(encoding="utf-8")),
+            "search": json.loads((root / "site" / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]}
+    golden = json.loads(MARKDOWN_GOLDEN.read_text(encoding="utf-8"))
+    if os.environ.get("KB_UPDATE_GOLDEN"):
+        golden[name] = made
+        MARKDOWN_GOLDEN.write_text(json.dumps(golden, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
+                                   encoding="utf-8")
+    want = golden[name]
+    assert sorted(made["pages"]) == sorted(want["pages"])
+    for rel, page in want["pages"].items():
+        assert made["pages"][rel] == page, f"{rel}: not what Python-Markdown made of it"
+    assert made["search"] == want["search"]
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -64,7 +100,7 @@ def test_rendering_is_deterministic(tmp_path):
 
 
 def test_markup_in_curators_text_is_inert(rendered):
-    page = rendered["compounds/alphamine.md"]
+    page = rendered["compounds/alphamine.md"].html
     assert "<b>" not in page and "](javascript" not in page and "{{ x }}" not in page
     assert "&#60;b&#62;sharper&#60;&#47;b&#62;" in page
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from . import history, model, pagemeta, validate
 from .bib import load_bib
 from .problems import Problem, ValidationFailed, errors
-from .render import GENERATED_DIRS, GENERATED_FILES, Renderer
+from .render import GENERATED_DIRS, GENERATED_FILES, Page, Renderer
 from .yamlload import Doc, load_yaml, size_problem
 
 CLAIMS_DIR = "claims"
@@ -121,19 +121,19 @@ def _load_bib(root: Path, bib_file: str) -> tuple[dict, str | None, list[Problem
     return (refs, text, found) if refs is not None else ({}, None, found)
 
 
-def render(checked: Checked) -> dict[str, str]:
+def render(checked: Checked) -> dict[str, Page | str]:
     with _gc_paused():
         files = pagemeta.finish(Renderer(checked.kb).render_all(), checked.kb, checked.bib_text, checked.dates or {})
     files["data/references.bib"] = checked.bib_text
     return files
 
 
-def write(docs_dir: Path, files: dict[str, str]) -> int:
+def write(docs_dir: Path, files: dict[str, Page | str]) -> int:
     """Make the generated part of docs_dir hold exactly `files`; return how many files changed."""
     changed = 0
-    for rel, text in sorted(files.items()):
+    for rel, item in sorted(files.items()):
         target = docs_dir / rel
-        data = text.encode("utf-8")
+        data = (pagemeta.as_text(item) if isinstance(item, Page) else item).encode("utf-8")
         if target.is_file() and target.read_bytes() == data:
             continue
         target.parent.mkdir(parents=True, exist_ok=True)

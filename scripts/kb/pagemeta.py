@@ -20,13 +20,14 @@ from collections import Counter
 from . import cite, schema
 from .bib import slug
 from .model import KB
-from .render import GENERATED_DIRS, REF_DIR, SECTIONS, ref_label
+from .render import GENERATED_DIRS, REF_DIR, SECTIONS, Page, ref_label
 from .validate import file_kind
 from .yamlload import Doc
 
 # A link to a reference's page, in Markdown or HTML. Curators' text never holds one: its "/" is
 # written as a character reference (kb.text), so every match is a link the templates made.
-_REF_LINK = re.compile(rf"{REF_DIR}/([a-z0-9-]+)\.(?:md|html)\b")
+_REF_LINK = re.compile(rf"{REF_DIR}/([a-z0-9-]+)\.html\b")
+_REF_LINK_HERE = re.compile(rf'(?:{REF_DIR}/|href=")([a-z0-9-]+)\.html\b')  # on a page in references/ too
 _NUMBERS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
 
 
@@ -39,18 +40,18 @@ def number_word(n: int) -> str:
     return _NUMBERS[n] if 0 <= n < len(_NUMBERS) else str(n)
 
 
-def finish(pages: dict[str, str], kb: KB, bib_text: str, dates: dict[str, str]) -> dict[str, str]:
-    """The rendered pages with their front matter, plus each citing page's two downloads."""
+def finish(pages: dict[str, Page | str], kb: KB, bib_text: str, dates: dict[str, str]) -> dict[str, Page | str]:
+    """The rendered pages with their metadata, plus each citing page's two downloads."""
     by_slug = {slug(k): k for k in kb.refs}
     downloads = cite.Downloads(kb.refs, bib_text)
     what = _what_pages_show(kb)
     data_files = _DataFiles(kb, dates)
-    out: dict[str, str] = {}
-    for rel, text in pages.items():
-        if not rel.endswith(".md"):
-            out[rel] = text
+    out: dict[str, Page | str] = {}
+    for rel, page in pages.items():
+        if not isinstance(page, Page):
+            out[rel] = page
             continue
-        keys = page_references(rel, text, by_slug)
+        keys = page_references(rel, page.html, by_slug)
         meta: dict = {"description": html.escape(describe(rel, kb, what.get(rel)), quote=True)}
         updated = data_files.date_of(what.get(rel))
         if updated:
@@ -60,7 +61,8 @@ def finish(pages: dict[str, str], kb: KB, bib_text: str, dates: dict[str, str]) 
             stem = rel[: -len(".md")]
             out[f"{stem}.bib"] = downloads.bibtex(keys)
             out[f"{stem}.csl.json"] = downloads.csl_json(keys)
-        out[rel] = _with_front_matter(text, meta)
+        page.meta = {**meta, **page.meta}
+        out[rel] = page
     return out
 
 
@@ -70,19 +72,17 @@ def page_references(rel: str, text: str, by_slug: dict[str, str]) -> list[str]:
     folder, _, name = rel.rpartition("/")
     if folder == REF_DIR and name[:-3] in by_slug:
         keys[by_slug[name[:-3]]] = None
-    for s in _REF_LINK.findall(text):
+    for s in (_REF_LINK_HERE if folder == REF_DIR else _REF_LINK).findall(text):
         if s in by_slug:
             keys[by_slug[s]] = None
     return list(keys)
 
 
-def _with_front_matter(text: str, meta: dict) -> str:
-    """The page with meta merged into its front matter (made if it has none). Values are written
-    as JSON strings and numbers, which YAML reads as the same values."""
-    lines = "".join(f"{k}: {json.dumps(v, ensure_ascii=False)}\n" for k, v in meta.items())
-    if text.startswith("---\n"):
-        return "---\n" + lines + text[4:]
-    return "---\n" + lines + "---\n" + text
+def as_text(page: Page) -> str:
+    """A generated page as a file in docs/: its metadata as front matter (JSON values, which YAML
+    reads as the same values), then its HTML. A copy to read: the site is built from memory."""
+    lines = "".join(f"{k}: {json.dumps(v, ensure_ascii=False)}\n" for k, v in page.meta.items())
+    return "---\n" + lines + "---\n" + page.html + "\n"
 
 
 def _what_pages_show(kb: KB) -> dict[str, tuple]:

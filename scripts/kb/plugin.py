@@ -13,8 +13,10 @@ One thing per event:
 - on_pre_build: validate the claims and references.bib and render the pages, in memory. A
   curator's error stops the build with `path:line:col: CODE message (fix: ...)` lines and no
   traceback; warnings are reported and the build goes on.
-- on_files: hand the rendered pages to MkDocs (in memory, never read back from docs/). They are
-  marked "not in nav" on purpose: only the section index pages are in the nav.
+- on_files: hand the rendered pages to MkDocs (in memory, never read back from docs/), each as a
+  DataPage: its content, headings and metadata are the engine's, so Python-Markdown never parses
+  a generated page (hand-written pages such as about.md still go through it). They are marked
+  "not in nav" on purpose: only the section index pages are in the nav.
 - on_env (`mkdocs serve`): keep the theme's compiled templates between rebuilds.
 - on_serve: watch the claims folder and references.bib too.
 - on_post_page / on_post_template: the Content-Security-Policy step (`content_security_policy`).
@@ -44,8 +46,10 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import Abort
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import get_toc
 
-from . import build
+from . import build, render
 from .problems import ValidationFailed
 from .render import GENERATED_DIRS, GENERATED_FILES
 
@@ -81,7 +85,7 @@ class KBPlugin(BasePlugin[KBConfig]):
     def __init__(self) -> None:
         self.command: str | None = None
         self.final_site: Path | None = None  # site/ while a `mkdocs build` builds into staging
-        self.pages: dict[str, str] = {}  # docs-relative path -> generated Markdown (or data file)
+        self.pages: dict[str, render.Page | str] = {}  # docs-relative path -> generated page (or data file)
         self.bytecode = _MemoryBytecodeCache()
 
     # -- setup -------------------------------------------------------------------------------
@@ -119,8 +123,14 @@ class KBPlugin(BasePlugin[KBConfig]):
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         """The generated pages replace whatever an earlier build left in docs/, in the order
         MkDocs would have read them from docs/ (the search index follows that order)."""
-        generated = [File.generated(config, rel, content=text, inclusion=InclusionLevel.NOT_IN_NAV)
-                     for rel, text in self.pages.items()]
+        titles = _nav_titles(config.nav or [])
+        generated = []
+        for rel, item in self.pages.items():
+            text = item.html if isinstance(item, render.Page) else item
+            file = File.generated(config, rel, content=text, inclusion=InclusionLevel.NOT_IN_NAV)
+            if isinstance(item, render.Page):
+                DataPage(titles.get(rel), file, config, item)
+            generated.append(file)
         docs = [f for f in files if f.src_dir == config.docs_dir and not _generated(f.src_uri)]
         rest = [f for f in files if f.src_dir != config.docs_dir]
         return Files(sorted(docs + generated, key=_docs_dir_order) + rest)
@@ -174,6 +184,55 @@ class KBPlugin(BasePlugin[KBConfig]):
     def on_shutdown(self) -> None:
         if self.final_site is not None:
             shutil.rmtree(self.final_site.with_name(self.final_site.name + STAGING_SUFFIX), ignore_errors=True)
+
+
+class DataPage(Page):
+    """A generated page: MkDocs gets its content, table of contents, title and metadata from the
+    engine as they are, instead of reading Markdown and rendering it."""
+
+    def __init__(self, title: str | None, file: File, config: MkDocsConfig, generated: render.Page) -> None:
+        super().__init__(title, file, config)
+        self.generated = generated
+
+    def read_source(self, config: MkDocsConfig) -> None:
+        self.markdown = ""  # nothing for Markdown to do: the content is HTML already
+        self.meta = dict(self.generated.meta)
+
+    def render(self, config: MkDocsConfig, files: Files) -> None:
+        page = self.generated
+        self.content = page.html
+        self.toc = get_toc(_toc_tokens(page.headings))
+        self._title_from_render = page.title or None
+        self.present_anchor_ids = set(_ID.findall(page.html))
+
+
+_ID = re.compile(r'\bid="([^"]+)"')
+
+
+def _toc_tokens(headings: list[tuple[int, str, str]]) -> list[Any]:
+    """Headings in order as the nested tokens of Python-Markdown's toc extension."""
+    root: list[Any] = []
+    stack: list[tuple[int, list[Any]]] = [(0, root)]
+    for level, anchor, name in headings:
+        while stack[-1][0] >= level:
+            stack.pop()
+        children: list[Any] = []
+        stack[-1][1].append({"level": level, "id": anchor, "name": name, "children": children})
+        stack.append((level, children))
+    return root
+
+
+def _nav_titles(nav: list[Any]) -> dict[str, str]:
+    """The titles mkdocs.yml's nav gives pages (`- Home: index.md`), by path."""
+    titles: dict[str, str] = {}
+    for item in nav:
+        if isinstance(item, dict):
+            for title, value in item.items():
+                if isinstance(value, str):
+                    titles[value] = title
+                elif isinstance(value, list):
+                    titles.update(_nav_titles(value))
+    return titles
 
 
 def _generated(src_uri: str) -> bool:

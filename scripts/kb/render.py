@@ -1,21 +1,30 @@
-"""Turn the model into the generated files: Markdown pages for MkDocs and the open-data exports.
+"""Turn the model into the generated files: pages for MkDocs and the open-data exports.
 
-Returns a mapping of path (relative to docs/) to text; nothing here touches the disk.
+A page is HTML from the start (the templates hold its shape): MkDocs is handed each page's
+content, headings and metadata as they are (kb.plugin), so no generated page goes through
+Python-Markdown. The HTML is what Python-Markdown made of the Markdown pages before (golden
+tests hold it to that): headings with their ids and permalinks, tables, lists and admonitions.
+
+Returns a mapping of path (relative to docs/) to a Page or, for a data file, its text; nothing
+here touches the disk.
 """
 from __future__ import annotations
 
 import csv
 import functools
+import html
 import io
 import json
 import re
-from pathlib import Path
 from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import quote
 
 import jinja2
 import material
-from markupsafe import Markup
+from markdown.extensions.toc import slugify
+from markupsafe import Markup, escape
 
 from . import cite, schema
 from .bib import Reference, slug
@@ -31,8 +40,47 @@ SECTIONS = {  # entity kind -> (directory, section title)
     "sources": ("sources", "Source articles"),
 }
 REF_DIR = "references"
+SEARCH_BOOST = {"compounds": 4, "mechanisms": 2, "conditions": 2}  # entity pages the search ranks first
 GENERATED_DIRS = [d for d, _ in SECTIONS.values()] + [REF_DIR, "data"]
 GENERATED_FILES = ["index.md", "evidence-types.md", "evidence-map.md"]
+
+# A heading the templates made (the `h` macro): its level, id and inner HTML, then its permalink.
+HEADING = re.compile(r'<h([1-6]) id="([^"]+)">(.*?)'
+                     r'<a class="headerlink" href="#\2" title="Permanent link">&para;</a></h\1>')
+_TAG = re.compile(r"<[^>]*>")
+_BLANK_LINES = re.compile(r"\n\s*\n")  # the templates' blank lines: none is inside a <pre> or a text
+
+
+@dataclass
+class Page:
+    """A generated page as MkDocs will show it: its content HTML, its headings (level, id and
+    title, in order: the table of contents) and its metadata (what front matter held before)."""
+    html: str
+    headings: list[tuple[int, str, str]]
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        """The first level-1 heading's text, as MkDocs takes a page's title from it."""
+        return next((name for level, _, name in self.headings if level == 1), "")
+
+
+def heading_text(inner: str) -> str:
+    """A heading's text without its markup, as its table-of-contents entry shows it."""
+    return " ".join(_TAG.sub("", inner).split())
+
+
+def page_of(text: str, meta: dict | None = None) -> Page:
+    """A rendered page with its headings read off the HTML the templates made (only they write
+    headings: curators' text is inert, so it holds no `<`)."""
+    text = _BLANK_LINES.sub("\n", text).strip("\n")
+    return Page(text, [(int(level), anchor, heading_text(inner)) for level, anchor, inner in HEADING.findall(text)],
+                meta or {})
+
+
+def anchor(inner: str) -> str:
+    """The id Python-Markdown's toc extension gives a heading without one: its text, slugified."""
+    return slugify(html.unescape(heading_text(str(inner))), "-")
 
 IDENTIFIER_LINKS = {
     "pubchem_cid": ("PubChem CID", "https://pubchem.ncbi.nlm.nih.gov/compound/{}"),
@@ -55,6 +103,11 @@ def icon_svg(icon: str) -> str:
 
 def outbound(template: str, value: str) -> str:
     return template.format(quote(value, safe="/:"))
+
+
+def identifier_links(ids: dict) -> list[tuple[str, str, Markup]]:
+    """A compound's identifiers as (name, value, address of its record)."""
+    return [(name, ids[f], Markup(outbound(tpl, ids[f]))) for f, (name, tpl) in IDENTIFIER_LINKS.items() if ids.get(f)]
 
 
 def safe_url(url: str) -> str:
@@ -146,7 +199,8 @@ class Renderer:
         self.env.filters.update(
             # join returns plain text so that finalize makes the joined curators' text inert
             join=lambda seq, sep="": sep.join(str(x) for x in seq),
-            plain=lambda v: inert(str.__str__(v)), attr=lambda v: Markup(slug(str(v))),
+            plain=lambda v: inert(str.__str__(v)), href=lambda v: Markup(html.escape(str(v))),
+            attr=lambda v: Markup(slug(str(v))), anchor=anchor,
             numbers=_numbers, authors=_authors, formula=_formula, structure_src=_structure_src)
         self.env.tests["contains"] = lambda seq, item: item in seq
         self.env.globals.update(
@@ -158,26 +212,24 @@ class Renderer:
             badge=self.badge, verdict_chip=self.verdict_chip, id_chip=self.id_chip,
             background_block=self.background, study_summary=self.study_summary,
             ref_label=ref_label, outbound_links=self.outbound_links, inert_block=inert_block,
-            identifier_links=self.identifier_links, citation=cite.citation,
+            identifier_links=identifier_links, citation=cite.citation,
         )
 
     # ---- helpers the templates call; each returns Markup built only from inert parts ---------
-    def entity_url(self, e: Entity, up: str = "../") -> str:
-        return f"{up}{SECTIONS[e.kind][0]}/{e.slug}.md"
+    def link(self, e: Entity, up: str | None = "../") -> Markup:
+        """A link to an entity's page (`up`: the way from the linking page to the site's root;
+        None from a page in the same folder)."""
+        where = "" if up is None else f"{up}{SECTIONS[e.kind][0]}/"
+        return Markup(f'<a href="{where}{e.slug}.html">{inert(e.name)}</a>')
 
-    def ref_url(self, key: str, up: str = "../") -> str:
-        return f"{up}{REF_DIR}/{slug(key)}.md"
-
-    def link(self, e: Entity, up: str = "../") -> Markup:
-        return Markup(f"[{inert(e.name)}]({self.entity_url(e, up)})")
-
-    def ref_link(self, key: str, up: str = "../") -> Markup:
+    def ref_link(self, key: str, up: str | None = "../") -> Markup:
         ref = self.kb.refs[key]
-        return Markup(f"[{inert(ref_label(ref))}]({self.ref_url(key, up)}){_unresolved_mark(ref)}")
+        where = "" if up is None else f"{up}{REF_DIR}/"
+        return Markup(f'<a href="{where}{slug(key)}.html">{inert(ref_label(ref))}</a>{_unresolved_mark(ref)}')
 
     def a(self, e: Entity) -> Markup:
-        """An HTML link to an entity's page from a page one level down (claims are HTML)."""
-        return Markup(f'<a href="../{SECTIONS[e.kind][0]}/{e.slug}.html">{inert(e.name)}</a>')
+        """A link to an entity's page from a page one level down."""
+        return self.link(e)
 
     def cite(self, keys: list[str]) -> Markup:
         """Citations as HTML links to their reference pages (from a page one level down)."""
@@ -217,15 +269,13 @@ class Renderer:
         detail = f" ({'; '.join(parts)})" if parts else ""
         return Markup(f"{self.cite([key])}{detail}")
 
-    def outbound_links(self, ref: Reference) -> list[tuple[str, Markup]]:
-        out = [(name, Markup(outbound(tpl, ref.get(f)))) for f, (name, tpl) in REF_LINKS.items() if ref.get(f)]
+    def outbound_links(self, ref: Reference) -> list[tuple[str, str]]:
+        """A reference's addresses elsewhere as (name, URL); the template writes each with the
+        `href` filter (attribute) and `plain` (visible text)."""
+        out = [(name, outbound(tpl, ref.get(f))) for f, (name, tpl) in REF_LINKS.items() if ref.get(f)]
         if ref.get("url"):
-            out.append(("Web", Markup(safe_url(ref.get("url")))))
+            out.append(("Web", safe_url(ref.get("url"))))
         return out
-
-    def identifier_links(self, ids: dict) -> list[tuple[str, str, Markup]]:
-        return [(name, ids[f], Markup(outbound(tpl, ids[f])))
-                for f, (name, tpl) in IDENTIFIER_LINKS.items() if ids.get(f)]
 
     def _macro(self, name: str):
         """A macro of _macros.j2 (the template module's attributes are not known to type checkers)."""
@@ -245,35 +295,58 @@ class Renderer:
         return self._claims[key]
 
     # ---- pages ------------------------------------------------------------------------------
-    def page(self, template: str, **ctx) -> str:
-        return self.env.get_template(template).render(**ctx)
+    def page(self, template: str, **ctx) -> Page:
+        return page_of(self.env.get_template(template).render(**ctx))
 
-    def render_all(self) -> dict[str, str]:
+    def render_all(self) -> dict[str, Page | str]:
         kb = self.kb
-        out: dict[str, str] = {
-            "index.md": self.page("home.md.j2"),
-            "evidence-types.md": self.page("evidence_types.md.j2"),
-            "evidence-map.md": self.page("evidence_map.md.j2", rows=evidence_pairs(kb)),
+        out: dict[str, Page | str] = {
+            "index.md": self.page("home.html.j2"),
+            "evidence-types.md": self.page("evidence_types.html.j2"),
+            "evidence-map.md": self.page("evidence_map.html.j2", rows=evidence_pairs(kb)),
         }
         for kind, (directory, title) in SECTIONS.items():  # studies show on their reference pages
             members = sorted(kb.entities[kind].values(), key=lambda e: (e.name.lower(), e.id))
-            out[f"{directory}/index.md"] = self.page("section.md.j2", kind=kind, title=title, members=members)
+            out[f"{directory}/index.md"] = self.page("section.html.j2", kind=kind, title=title, members=members)
             for e in members:
                 claims = kb.claims_of(kind, e.id)
-                out[f"{directory}/{e.slug}.md"] = self.page(f"{kind[:-1]}.md.j2", e=e, claims=claims,
-                                                             notes=kb.background_of(kind, e.id))
+                page = self.page(f"{kind[:-1]}.html.j2", e=e, claims=claims, notes=kb.background_of(kind, e.id))
+                if kind in SEARCH_BOOST:
+                    page.meta.update(search_meta(e, SEARCH_BOOST[kind]))
+                out[f"{directory}/{e.slug}.md"] = page
         refs = sorted(kb.refs.values(), key=lambda r: (ref_label(r).lower(), r.key))
-        out[f"{REF_DIR}/index.md"] = self.page("references.md.j2", refs=refs)
+        out[f"{REF_DIR}/index.md"] = self.page("references.html.j2", refs=refs)
         for r in refs:
             out[f"{REF_DIR}/{slug(r.key)}.md"] = self.page(
-                "reference.md.j2", r=r, claims=kb.by_citation.get(r.key, []),
+                "reference.html.j2", r=r, claims=kb.by_citation.get(r.key, []),
                 notes=kb.background_by_citation.get(r.key, []),
                 methods=kb.methods_citing.get(r.key, []), study=kb.study(r.key),
                 cited_as=kb.notes_of.get(r.key, []),
                 source=kb.entities["sources"].get(r.key))
-        out["data/index.md"] = self.page("data.md.j2", records=schema.RECORDS, type_name=schema.type_name)
+        out["data/index.md"] = self.page("data.html.j2", records=schema.RECORDS, type_name=schema.type_name)
         out.update(exports(kb))
         return out
+
+
+def search_meta(e: Entity, boost: float) -> dict:
+    """What an entity page tells the search: a boost above passing mentions (a compound's page
+    most), and its name, synonyms and identifiers as tags, the heaviest search field, so that
+    typing any of them finds the page first (kb.css hides the tag chips in the results). The theme
+    shows tags as HTML, so each is HTML-escaped. Search forgives: a one-word name written without
+    its hyphens or apostrophes ("dserine", "sergly") is a tag too, since the search splits words at
+    hyphens. A shorter name gets a slightly higher boost (1 / its number of words), so that a
+    topic's main page ("Schizophrenia") ranks above its sub-pages ("Schizophrenia – negative
+    symptoms"), whose names extend it."""
+    names = [e.name] + list(e.data.get("synonyms") or [])
+    compact: list[str] = []
+    for n in names:
+        c = n.replace("-", "").replace("'", "").replace("’", "")
+        if c != n and c not in names and c not in compact and not any(ch in " 0123456789()[]{},.:;/" for ch in n):
+            compact.append(c)
+    ids = [value for _, value, _ in identifier_links(e.data.get("identifiers") or {})]
+    value = round(boost + 1 / (len(e.name.split()) or 1), 2)
+    return {"search": {"boost": int(value) if value == int(value) else value},
+            "tags": [str(escape(str(t))) for t in names + compact + ids]}
 
 
 def _explained(span: str, cls: str, up: str | None, anchor: str, label: str) -> Markup:
