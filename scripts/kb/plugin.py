@@ -39,6 +39,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import jinja2
+from material.plugins.search.plugin import SearchIndex as MaterialSearchIndex
 from mkdocs import utils
 from mkdocs.config import base
 from mkdocs.config import config_options as c
@@ -94,6 +95,9 @@ class KBPlugin(BasePlugin[KBConfig]):
         self.command = command
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        search = next((p for name, p in config.plugins.items() if name in ("search", "material/search")), None)
+        if search is not None and hasattr(search, "search_index"):  # after the search plugin's on_config
+            search.search_index = DataSearchIndex(**search.search_index.config)
         self.final_site = None
         if self.command == "build":
             final = Path(config.site_dir)
@@ -206,7 +210,37 @@ class DataPage(Page):
         self.present_anchor_ids = set(_ID.findall(page.html))
 
 
+    def search_entries(self) -> list[dict]:
+        """The page's search entries, exactly those Material's search plugin would make of it,
+        made from the searchable part only: the blocks the templates exclude from search (the
+        findings and background notes listed on every page but their source article's) are cut out
+        before the HTML is parsed, so that each finding is parsed once, on its source's page."""
+        index = MaterialSearchIndex()
+        content = self.content
+        self.content = _EXCLUDED_SECTION.sub("", content or "")
+        try:
+            index.add_entry_from_context(self)
+        finally:
+            self.content = content
+        return index.entries
+
+
+class DataSearchIndex(MaterialSearchIndex):
+    """Material's search index, taking a generated page's entries from the page (DataPage) instead
+    of parsing all its HTML again; hand-written pages are indexed as Material does."""
+
+    def add_entry_from_context(self, page: Page) -> None:
+        if isinstance(page, DataPage):
+            self.entries.extend(page.search_entries())
+        else:
+            super().add_entry_from_context(page)
+
+
 _ID = re.compile(r'\bid="([^"]+)"')
+# A block the templates exclude from search: a <section> (never nested in another) of findings,
+# background notes or a condition's findings by compound.
+_EXCLUDED_SECTION = re.compile(
+    r'<section class="kb-[a-z]+" data-search-exclude(?:="data-search-exclude")?>.*?</section>', re.S)
 
 
 def _toc_tokens(headings: list[tuple[int, str, str]]) -> list[Any]:
