@@ -15,10 +15,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import history, model, pagemeta, validate
+from . import history, model, pagemeta, searchentries, validate, workers
 from .bib import load_bib
 from .problems import Problem, ValidationFailed, errors
-from .render import GENERATED_DIRS, GENERATED_FILES, Page, Renderer
+from .render import GENERATED_DIRS, GENERATED_FILES, Page, Renderer, exports
 from .yamlload import Doc, load_yaml, size_problem
 
 CLAIMS_DIR = "claims"
@@ -121,9 +121,26 @@ def _load_bib(root: Path, bib_file: str) -> tuple[dict, str | None, list[Problem
     return (refs, text, found) if refs is not None else ({}, None, found)
 
 
-def render(checked: Checked) -> dict[str, Page | str]:
+def render(checked: Checked, jobs: int | None = None) -> dict[str, Page | str]:
+    """Every generated file (path relative to docs/ -> a Page or a data file's text). The pages
+    render on `jobs` processes (kb.workers; default: every core), with the same result as on one."""
     with _gc_paused():
-        files = pagemeta.finish(Renderer(checked.kb).render_all(), checked.kb, checked.bib_text, checked.dates or {})
+        renderer = Renderer(checked.kb)
+        page_jobs = renderer.page_jobs()
+        finisher = pagemeta.Finisher(checked.kb, checked.bib_text, checked.dates or {})
+
+        def finished(i: int) -> tuple[str, Page, dict[str, str]]:
+            rel, make = page_jobs[i]
+            page = make()
+            downloads = finisher.finish(rel, page)
+            page.search = searchentries.entries(rel, page)
+            return rel, page, downloads
+
+        files: dict[str, Page | str] = {}
+        for rel, page, downloads in workers.map_ordered(finished, len(page_jobs), jobs):
+            files.update(downloads)
+            files[rel] = page
+        files.update(exports(checked.kb))
     files["data/references.bib"] = checked.bib_text
     return files
 

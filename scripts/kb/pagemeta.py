@@ -42,28 +42,40 @@ def number_word(n: int) -> str:
 
 def finish(pages: dict[str, Page | str], kb: KB, bib_text: str, dates: dict[str, str]) -> dict[str, Page | str]:
     """The rendered pages with their metadata, plus each citing page's two downloads."""
-    by_slug = {slug(k): k for k in kb.refs}
-    downloads = cite.Downloads(kb.refs, bib_text)
-    what = _what_pages_show(kb)
-    data_files = _DataFiles(kb, dates)
+    finisher = Finisher(kb, bib_text, dates)
     out: dict[str, Page | str] = {}
     for rel, page in pages.items():
-        if not isinstance(page, Page):
-            out[rel] = page
-            continue
-        keys = page_references(rel, page.html, by_slug)
-        meta: dict = {"description": html.escape(describe(rel, kb, what.get(rel)), quote=True)}
-        updated = data_files.date_of(what.get(rel))
+        if isinstance(page, Page):
+            out.update(finisher.finish(rel, page))
+        out[rel] = page
+    return out
+
+
+class Finisher:
+    """What a page carries besides its body, one page at a time (independent of the others)."""
+
+    def __init__(self, kb: KB, bib_text: str, dates: dict[str, str]):
+        self.kb = kb
+        self.by_slug = {slug(k): k for k in kb.refs}
+        self.downloads = cite.Downloads(kb.refs, bib_text)
+        self.what = _what_pages_show(kb)
+        self.data_files = _DataFiles(kb, dates)
+
+    def finish(self, rel: str, page: Page) -> dict[str, str]:
+        """Set the page's metadata; return its downloads (path -> text), if it cites references."""
+        keys = page_references(rel, page.html, self.by_slug)
+        meta: dict = {"description": html.escape(describe(rel, self.kb, self.what.get(rel)), quote=True)}
+        updated = self.data_files.date_of(self.what.get(rel))
         if updated:
             meta["kb_updated"] = updated
+        extra: dict[str, str] = {}
         if keys and rel.split("/", 1)[0] in GENERATED_DIRS:
             meta["kb_references"] = len(keys)
             stem = rel[: -len(".md")]
-            out[f"{stem}.bib"] = downloads.bibtex(keys)
-            out[f"{stem}.csl.json"] = downloads.csl_json(keys)
+            extra[f"{stem}.bib"] = self.downloads.bibtex(keys)
+            extra[f"{stem}.csl.json"] = self.downloads.csl_json(keys)
         page.meta = {**meta, **page.meta}
-        out[rel] = page
-    return out
+        return extra
 
 
 def page_references(rel: str, text: str, by_slug: dict[str, str]) -> list[str]:

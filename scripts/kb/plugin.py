@@ -21,8 +21,8 @@ One thing per event:
 - on_serve: watch the claims folder and references.bib too.
 - on_post_page / on_post_template: the Content-Security-Policy step (`content_security_policy`).
 - on_post_build (last of all plugins): only when the build succeeded, strict warnings included,
-  write the generated pages into docs/ (only those that changed) and swap the staging folder in
-  for site/. Under `mkdocs serve` docs/ is never written, so an edit costs one rebuild.
+  swap the staging folder in for site/. The plugin never writes docs/ (`kb build` writes a copy
+  of the generated files there for reading).
 - on_shutdown: drop a staging folder a failed build left behind.
 
 The plugin defines on_startup, so MkDocs keeps one instance for the whole `mkdocs serve`
@@ -41,6 +41,7 @@ from typing import Any
 import jinja2
 from material.plugins.search.plugin import SearchIndex as MaterialSearchIndex
 from mkdocs import utils
+from mkdocs.commands import build as mkdocs_build
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
@@ -50,9 +51,10 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 
-from . import build, render
+from . import build, render, workers
 from .problems import ValidationFailed
 from .render import GENERATED_DIRS, GENERATED_FILES
+from .searchentries import url_of
 
 log = logging.getLogger("mkdocs.plugins.kb")
 
@@ -80,6 +82,7 @@ class KBConfig(base.Config):
 
     claims = _ProjectPath(default=build.CLAIMS_DIR)  # the folder of the curators' YAML files
     bib = _ProjectPath(default=build.BIB_FILE)  # the BibTeX file of every study and source article
+    jobs = c.Type(int, default=0)  # processes to render pages on; 0: $KB_JOBS, else every core
 
 
 class KBPlugin(BasePlugin[KBConfig]):
@@ -88,6 +91,8 @@ class KBPlugin(BasePlugin[KBConfig]):
         self.final_site: Path | None = None  # site/ while a `mkdocs build` builds into staging
         self.pages: dict[str, render.Page | str] = {}  # docs-relative path -> generated page (or data file)
         self.bytecode = _MemoryBytecodeCache()
+        self.nav: Any = None
+        self.skipped = _SkippedPages()
 
     # -- setup -------------------------------------------------------------------------------
 
@@ -113,7 +118,7 @@ class KBPlugin(BasePlugin[KBConfig]):
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         try:
             checked = build.check(self.root(config), claims_dir=self.config.claims, bib_file=self.config.bib)
-            self.pages = build.render(checked)
+            self.pages = build.render(checked, self.jobs())
         except ValidationFailed as failed:
             raise Abort(f"{failed}\nkb: {failed.error_count} error(s) in the knowledge base; "
                         "nothing was built") from None
@@ -139,14 +144,46 @@ class KBPlugin(BasePlugin[KBConfig]):
         rest = [f for f in files if f.src_dir != config.docs_dir]
         return Files(sorted(docs + generated, key=_docs_dir_order) + rest)
 
-    # -- mkdocs serve ------------------------------------------------------------------------
+    def jobs(self) -> int:
+        """Processes to render on: one under `serve` (its server's threads and forking do not mix)."""
+        return 1 if self.command == "serve" else workers.jobs_wanted(self.config.jobs)
 
+    def on_nav(self, nav: Any, *, config: MkDocsConfig, files: Files) -> Any:
+        self.nav = nav
+        return nav
+
+    @event_priority(-100)  # last: every plugin has set up what it needs to build a page
     def on_env(self, env: jinja2.Environment, *, config: MkDocsConfig, files: Files) -> jinja2.Environment:
-        """Keep the theme's compiled templates between rebuilds under `serve` (Jinja checks each
-        template's source is unchanged): compiling them is a fifth of a small site's rebuild."""
+        """Under `serve`, keep the theme's compiled templates between rebuilds (Jinja checks each
+        template's source is unchanged): compiling them is a fifth of a small site's rebuild.
+        Otherwise, build the generated pages into the site on every core (`prebuild`)."""
         if self.command == "serve":
             env.bytecode_cache = self.bytecode
+        else:
+            self.prebuild(env, config, files)
         return env
+
+    def prebuild(self, env: jinja2.Environment, config: MkDocsConfig, files: Files) -> None:
+        """Build the generated pages (theme template, plugins' page events, the file in site/)
+        in forked workers, with MkDocs' own page builder, exactly as MkDocs' page loop would; the
+        loop then finds each of them built (an empty template: nothing rendered twice, nothing
+        written twice) and still hands it to the plugins' page events, so that the search index
+        lists its entries in MkDocs' order. A worker's warnings are counted by the strict mode."""
+        doc_files = files.documentation_pages(inclusion=InclusionLevel.is_included)
+        pages = [f.page for f in doc_files if isinstance(f.page, DataPage)]
+        if not workers.can_fork() or workers.worker_count(len(pages), self.jobs()) <= 1:
+            return
+
+        def build_one(i: int) -> None:
+            mkdocs_build._build_page(pages[i], config, doc_files, self.nav, env)
+
+        workers.map_ordered(build_one, len(pages), self.jobs())
+        assert env.loader is not None
+        env.loader = jinja2.ChoiceLoader([jinja2.DictLoader({PREBUILT_TEMPLATE: ""}), env.loader])
+        for page in pages:
+            page.meta["template"] = PREBUILT_TEMPLATE
+            page.content = ""  # kept by the worker that wrote the page; nothing needs it here
+            self.skipped.uris.add(page.file.src_uri)
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
         root = self.root(config)
@@ -173,14 +210,7 @@ class KBPlugin(BasePlugin[KBConfig]):
     @event_priority(-100)  # last: after the search plugin wrote its index into the staging folder
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         if _strict_warnings(config):
-            return  # MkDocs aborts next: docs/ and site/ stay as they were
-        if self.command != "serve":
-            try:
-                changed = build.write(Path(config.docs_dir), self.pages)
-            except OSError as exc:
-                raise Abort(f"kb: cannot write {exc.filename or 'docs/'}: {exc.strerror or exc}; "
-                            "site/ was left as it was") from None
-            log.info(f"kb: {changed} generated file(s) changed in docs/")
+            return  # MkDocs aborts next: site/ stays as it was
         if self.final_site is not None:
             _swap_in(Path(config.site_dir), self.final_site)
             config.site_dir = str(self.final_site)
@@ -207,22 +237,32 @@ class DataPage(Page):
         self.content = page.html
         self.toc = get_toc(_toc_tokens(page.headings))
         self._title_from_render = page.title or None
-        self.present_anchor_ids = set(_ID.findall(page.html))
+
+    @property
+    def present_anchor_ids(self) -> set[str]:
+        """The ids on the page, read only if a hand-written page links to one of them."""
+        return set(_ID.findall(self.generated.html))
+
+    @present_anchor_ids.setter
+    def present_anchor_ids(self, value: object) -> None:
+        pass  # the ids come from the generated page
 
 
-    def search_entries(self) -> list[dict]:
-        """The page's search entries, exactly those Material's search plugin would make of it,
-        made from the searchable part only: the blocks the templates exclude from search (the
-        findings and background notes listed on every page but their source article's) are cut out
-        before the HTML is parsed, so that each finding is parsed once, on its source's page."""
-        index = MaterialSearchIndex()
-        content = self.content
-        self.content = _EXCLUDED_SECTION.sub("", content or "")
-        try:
-            index.add_entry_from_context(self)
-        finally:
-            self.content = content
-        return index.entries
+PREBUILT_TEMPLATE = "kb-prebuilt.html"  # renders nothing, so MkDocs writes nothing over the page
+
+
+class _SkippedPages(logging.Filter):
+    """Drops MkDocs' "Page skipped" notice for a page a worker built (`KBPlugin.prebuild`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.uris: set[str] = set()
+        logging.getLogger("mkdocs.commands.build").addFilter(self)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not (message.startswith("Page skipped: '") and message[len("Page skipped: '"):].split("'", 1)[0]
+                    in self.uris)
 
 
 class DataSearchIndex(MaterialSearchIndex):
@@ -230,17 +270,15 @@ class DataSearchIndex(MaterialSearchIndex):
     of parsing all its HTML again; hand-written pages are indexed as Material does."""
 
     def add_entry_from_context(self, page: Page) -> None:
-        if isinstance(page, DataPage):
-            self.entries.extend(page.search_entries())
+        if isinstance(page, DataPage) and page.generated.search is not None:
+            here, made = page.url, url_of(page.file.src_uri)  # made for use_directory_urls: false
+            self.entries.extend(e if here == made else {**e, "location": here + e["location"][len(made):]}
+                                for e in page.generated.search)
         else:
             super().add_entry_from_context(page)
 
 
 _ID = re.compile(r'\bid="([^"]+)"')
-# A block the templates exclude from search: a <section> (never nested in another) of findings,
-# background notes or a condition's findings by compound.
-_EXCLUDED_SECTION = re.compile(
-    r'<section class="kb-[a-z]+" data-search-exclude(?:="data-search-exclude")?>.*?</section>', re.S)
 
 
 def _toc_tokens(headings: list[tuple[int, str, str]]) -> list[Any]:

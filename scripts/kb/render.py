@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import csv
 import functools
+from functools import partial
 import html
 import io
 import json
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -58,6 +60,7 @@ class Page:
     html: str
     headings: list[tuple[int, str, str]]
     meta: dict = field(default_factory=dict)
+    search: list[dict] | None = None  # its search entries (kb.searchentries), once the page is finished
 
     @property
     def title(self) -> str:
@@ -299,33 +302,44 @@ class Renderer:
         return page_of(self.env.get_template(template).render(**ctx))
 
     def render_all(self) -> dict[str, Page | str]:
+        out: dict[str, Page | str] = {rel: make() for rel, make in self.page_jobs()}
+        out.update(exports(self.kb))
+        return out
+
+    def page_jobs(self) -> list[tuple[str, Callable[[], Page]]]:
+        """Every page to render, as (path, a call that renders it): each is independent of the
+        others, so that they can be rendered in any order, or on several cores (kb.workers)."""
         kb = self.kb
-        out: dict[str, Page | str] = {
-            "index.md": self.page("home.html.j2"),
-            "evidence-types.md": self.page("evidence_types.html.j2"),
-            "evidence-map.md": self.page("evidence_map.html.j2", rows=evidence_pairs(kb)),
-        }
+        jobs: list[tuple[str, Callable[[], Page]]] = []
+        jobs.append(("index.md", partial(self.page, "home.html.j2")))
+        jobs.append(("evidence-types.md", partial(self.page, "evidence_types.html.j2")))
+        jobs.append(("evidence-map.md", partial(self.page, "evidence_map.html.j2", rows=evidence_pairs(kb))))
         for kind, (directory, title) in SECTIONS.items():  # studies show on their reference pages
             members = sorted(kb.entities[kind].values(), key=lambda e: (e.name.lower(), e.id))
-            out[f"{directory}/index.md"] = self.page("section.html.j2", kind=kind, title=title, members=members)
-            for e in members:
-                claims = kb.claims_of(kind, e.id)
-                page = self.page(f"{kind[:-1]}.html.j2", e=e, claims=claims, notes=kb.background_of(kind, e.id))
-                if kind in SEARCH_BOOST:
-                    page.meta.update(search_meta(e, SEARCH_BOOST[kind]))
-                out[f"{directory}/{e.slug}.md"] = page
+            jobs.append((f"{directory}/index.md",
+                         partial(self.page, "section.html.j2", kind=kind, title=title, members=members)))
+            jobs += [(f"{directory}/{e.slug}.md", partial(self.entity_page, kind, e)) for e in members]
         refs = sorted(kb.refs.values(), key=lambda r: (ref_label(r).lower(), r.key))
-        out[f"{REF_DIR}/index.md"] = self.page("references.html.j2", refs=refs)
-        for r in refs:
-            out[f"{REF_DIR}/{slug(r.key)}.md"] = self.page(
-                "reference.html.j2", r=r, claims=kb.by_citation.get(r.key, []),
-                notes=kb.background_by_citation.get(r.key, []),
-                methods=kb.methods_citing.get(r.key, []), study=kb.study(r.key),
-                cited_as=kb.notes_of.get(r.key, []),
-                source=kb.entities["sources"].get(r.key))
-        out["data/index.md"] = self.page("data.html.j2", records=schema.RECORDS, type_name=schema.type_name)
-        out.update(exports(kb))
-        return out
+        jobs.append((f"{REF_DIR}/index.md", partial(self.page, "references.html.j2", refs=refs)))
+        jobs += [(f"{REF_DIR}/{slug(r.key)}.md", partial(self.reference_page, r)) for r in refs]
+        jobs.append(("data/index.md", partial(self.page, "data.html.j2", records=schema.RECORDS,
+                                              type_name=schema.type_name)))
+        return jobs
+
+    def entity_page(self, kind: str, e: Entity) -> Page:
+        kb = self.kb
+        page = self.page(f"{kind[:-1]}.html.j2", e=e, claims=kb.claims_of(kind, e.id),
+                         notes=kb.background_of(kind, e.id))
+        if kind in SEARCH_BOOST:
+            page.meta.update(search_meta(e, SEARCH_BOOST[kind]))
+        return page
+
+    def reference_page(self, r: Reference) -> Page:
+        kb = self.kb
+        return self.page("reference.html.j2", r=r, claims=kb.by_citation.get(r.key, []),
+                         notes=kb.background_by_citation.get(r.key, []), methods=kb.methods_citing.get(r.key, []),
+                         study=kb.study(r.key), cited_as=kb.notes_of.get(r.key, []),
+                         source=kb.entities["sources"].get(r.key))
 
 
 def search_meta(e: Entity, boost: float) -> dict:

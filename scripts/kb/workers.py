@@ -1,0 +1,100 @@
+"""Run independent jobs on every core: the pages of a build render in forked worker processes.
+
+`map_ordered(task, n, jobs)` returns [task(0), ..., task(n - 1)] in that order, whatever process
+ran each, so the output is the same as a one-process run. Workers are forked, so they start with
+the parent's state (the model, the templates) and nothing but results crosses between processes.
+A log record a worker emits (a warning, say) is handed back and emitted again in the parent, where
+MkDocs counts it (a strict build still fails on it). Where forking is unavailable, with one job, or
+for a handful of jobs, everything runs in this process.
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable
+from typing import Any
+
+MIN_PER_WORKER = 50  # unless asked for, fewer jobs than this per process are not worth a fork
+
+_task: Callable[[int], Any] | None = None  # what the forked workers run (set before the fork)
+
+
+def jobs_wanted(setting: int | None = None) -> int:
+    """How many processes: the setting, else $KB_JOBS, else every core this process may use."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return _asked(setting) or cores
+
+
+def _asked(setting: int | None) -> int:
+    env = os.environ.get("KB_JOBS", "")
+    return max(1, setting) if setting else int(env) if env.isdigit() and int(env) > 0 else 0
+
+
+def can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def worker_count(n: int, jobs: int | None = None) -> int:
+    """How many processes n jobs get: as many as asked for (`jobs`, $KB_JOBS), else one per core
+    but no more than n jobs are worth."""
+    asked = _asked(jobs)
+    return max(1, min(asked, n)) if asked else min(jobs_wanted(), max(1, n // MIN_PER_WORKER))
+
+
+def map_ordered(task: Callable[[int], Any], n: int, jobs: int | None = None) -> list[Any]:
+    global _task
+    jobs = worker_count(n, jobs)
+    if jobs <= 1 or not can_fork():
+        return [task(i) for i in range(n)]
+    step = -(-n // (jobs * 4))  # a few chunks per worker, so that an uneven chunk does not hold the rest
+    chunks = [(start, min(n, start + step)) for start in range(0, n, step)]
+    _task = task
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            parts = pool.map(_run_chunk, chunks, chunksize=1)
+    finally:
+        _task = None
+    results: list[Any] = []
+    for part, records in parts:
+        for record in records:
+            logging.getLogger(record.name).handle(record)
+        results += part
+    return results
+
+
+class _Keep(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        record.msg, record.args = record.getMessage(), None  # a message that survives pickling
+        record.exc_info = None
+        self.records.append(record)
+
+
+def _run_chunk(bounds: tuple[int, int]) -> tuple[list[Any], list[logging.LogRecord]]:
+    """In a worker: run the task over a range, keeping its log records for the parent instead of
+    printing them (they are emitted there, in order)."""
+    assert _task is not None
+    root = logging.getLogger()
+    keep, handlers, propagate = _Keep(), list(root.handlers), {}
+    for h in handlers:
+        root.removeHandler(h)
+    root.addHandler(keep)
+    mkdocs = logging.getLogger("mkdocs")  # MkDocs' own handlers, the strict-mode counter among them
+    saved = list(mkdocs.handlers)
+    for h in saved:
+        mkdocs.removeHandler(h)
+    propagate["mkdocs"] = mkdocs.propagate
+    mkdocs.propagate = True
+    try:
+        return [_task(i) for i in range(*bounds)], keep.records
+    finally:
+        root.removeHandler(keep)
+        for h in handlers:
+            root.addHandler(h)
+        for h in saved:
+            mkdocs.addHandler(h)
+        mkdocs.propagate = propagate["mkdocs"]
