@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import json
 import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import history, model, pagemeta, searchentries, validate, workers
+from . import cache, history, model, pagemeta, searchentries, validate, workers
 from .bib import load_bib
 from .problems import Problem, ValidationFailed, errors
 from .render import GENERATED_DIRS, GENERATED_FILES, Page, Renderer, exports
@@ -121,25 +122,35 @@ def _load_bib(root: Path, bib_file: str) -> tuple[dict, str | None, list[Problem
     return (refs, text, found) if refs is not None else ({}, None, found)
 
 
-def render(checked: Checked, jobs: int | None = None) -> dict[str, Page | str]:
+def render(checked: Checked, jobs: int | None = None, store: cache.Cache | None = None) -> dict[str, Page | str]:
     """Every generated file (path relative to docs/ -> a Page or a data file's text). The pages
-    render on `jobs` processes (kb.workers; default: every core), with the same result as on one."""
+    render on `jobs` processes (kb.workers; default: every core), with the same result as on one;
+    a page's search entries are taken from `store` when the same page made them before."""
     with _gc_paused():
         renderer = Renderer(checked.kb)
         page_jobs = renderer.page_jobs()
         finisher = pagemeta.Finisher(checked.kb, checked.bib_text, checked.dates or {})
 
-        def finished(i: int) -> tuple[str, Page, dict[str, str]]:
+        def finished(i: int) -> tuple[str, Page, dict[str, str], str]:
             rel, make = page_jobs[i]
             page = make()
             downloads = finisher.finish(rel, page)
-            page.search = searchentries.entries(rel, page)
-            return rel, page, downloads
+            key = cache.digest("search", rel, page.html, json.dumps(page.meta, sort_keys=True))
+            known = store.get_json("search", key) if store else None
+            if isinstance(known, list):
+                page.search = known
+            else:
+                page.search = searchentries.entries(rel, page)
+                if store:
+                    store.put_json("search", key, page.search)
+            return rel, page, downloads, key
 
         files: dict[str, Page | str] = {}
-        for rel, page, downloads in workers.map_ordered(finished, len(page_jobs), jobs):
+        for rel, page, downloads, key in workers.map_ordered(finished, len(page_jobs), jobs):
             files.update(downloads)
             files[rel] = page
+            if store:
+                store.note("search", [key])
         files.update(exports(checked.kb))
     files["data/references.bib"] = checked.bib_text
     return files

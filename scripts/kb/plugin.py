@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import logging
 import re
 import shutil
@@ -51,7 +52,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 
-from . import build, render, workers
+from . import build, cache, render, workers
 from .problems import ValidationFailed
 from .render import GENERATED_DIRS, GENERATED_FILES
 from .searchentries import url_of
@@ -83,6 +84,7 @@ class KBConfig(base.Config):
     claims = _ProjectPath(default=build.CLAIMS_DIR)  # the folder of the curators' YAML files
     bib = _ProjectPath(default=build.BIB_FILE)  # the BibTeX file of every study and source article
     jobs = c.Type(int, default=0)  # processes to render pages on; 0: $KB_JOBS, else every core
+    cache = _ProjectPath(default=".cache/kb")  # the build cache (kb.cache): ignored by git, safe to delete
 
 
 class KBPlugin(BasePlugin[KBConfig]):
@@ -92,6 +94,7 @@ class KBPlugin(BasePlugin[KBConfig]):
         self.pages: dict[str, render.Page | str] = {}  # docs-relative path -> generated page (or data file)
         self.bytecode = _MemoryBytecodeCache()
         self.nav: Any = None
+        self.store: cache.Cache | None = None
         self.skipped = _SkippedPages()
 
     # -- setup -------------------------------------------------------------------------------
@@ -118,7 +121,8 @@ class KBPlugin(BasePlugin[KBConfig]):
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         try:
             checked = build.check(self.root(config), claims_dir=self.config.claims, bib_file=self.config.bib)
-            self.pages = build.render(checked, self.jobs())
+            self.store = self.open_cache(config)
+            self.pages = build.render(checked, self.jobs(), self.store)
         except ValidationFailed as failed:
             raise Abort(f"{failed}\nkb: {failed.error_count} error(s) in the knowledge base; "
                         "nothing was built") from None
@@ -144,6 +148,14 @@ class KBPlugin(BasePlugin[KBConfig]):
         rest = [f for f in files if f.src_dir != config.docs_dir]
         return Files(sorted(docs + generated, key=_docs_dir_order) + rest)
 
+    def open_cache(self, config: MkDocsConfig) -> cache.Cache:
+        """The cache under this build's fingerprint: the engine's code and templates, mkdocs.yml,
+        its hooks and the theme overrides (and, kb.cache.fingerprint, the tools' versions)."""
+        root = self.root(config)
+        files = cache.source_files(Path(__file__).parent, Path(config.theme.custom_dir or root / "overrides"))
+        files += [Path(config.config_file_path)] + [root / h for h in config.get("hooks") or []]
+        return cache.Cache(root / self.config.cache, cache.fingerprint(files, [str(config.site_url)]))
+
     def jobs(self) -> int:
         """Processes to render on: one under `serve` (its server's threads and forking do not mix)."""
         return 1 if self.command == "serve" else workers.jobs_wanted(self.config.jobs)
@@ -159,8 +171,7 @@ class KBPlugin(BasePlugin[KBConfig]):
         Otherwise, build the generated pages into the site on every core (`prebuild`)."""
         if self.command == "serve":
             env.bytecode_cache = self.bytecode
-        else:
-            self.prebuild(env, config, files)
+        self.prebuild(env, config, files)
         return env
 
     def prebuild(self, env: jinja2.Environment, config: MkDocsConfig, files: Files) -> None:
@@ -169,15 +180,35 @@ class KBPlugin(BasePlugin[KBConfig]):
         loop then finds each of them built (an empty template: nothing rendered twice, nothing
         written twice) and still hands it to the plugins' page events, so that the search index
         lists its entries in MkDocs' order. A worker's warnings are counted by the strict mode."""
-        doc_files = files.documentation_pages(inclusion=InclusionLevel.is_included)
+        inclusion = InclusionLevel.is_in_serve if self.command == "serve" else InclusionLevel.is_included
+        doc_files = files.documentation_pages(inclusion=inclusion)
         pages = [f.page for f in doc_files if isinstance(f.page, DataPage)]
-        if not workers.can_fork() or workers.worker_count(len(pages), self.jobs()) <= 1:
-            return
+        store = self.store
 
-        def build_one(i: int) -> None:
-            mkdocs_build._build_page(pages[i], config, doc_files, self.nav, env)
+        def build_one(i: int) -> tuple[str, bool]:
+            """Build one page, or write what the same input built before (kb.cache)."""
+            page = pages[i]
+            key = cache.digest("page", page.url, page.content or "", json.dumps(page.meta, sort_keys=True),
+                               json.dumps(page.generated.headings), str(page.title))
+            known = store.get("page", key) if store else None
+            if known is not None:
+                utils.write_file(known, page.file.abs_dest_path)
+                return key, True
+            seen = _Warnings()
+            logging.getLogger("mkdocs").addHandler(seen)
+            try:
+                mkdocs_build._build_page(page, config, doc_files, self.nav, env)
+            finally:
+                logging.getLogger("mkdocs").removeHandler(seen)
+            if store and not seen.count:  # a page that warned is built again, and warns again
+                store.put("page", key, Path(page.file.abs_dest_path).read_bytes())
+            return key, False
 
-        workers.map_ordered(build_one, len(pages), self.jobs())
+        built = workers.map_ordered(build_one, len(pages), self.jobs())
+        if store:
+            store.note("page", [key for key, _ in built])
+        log.info(f"kb: {len(pages)} generated pages built on {workers.worker_count(len(pages), self.jobs())} "
+                 f"process(es), {sum(reused for _, reused in built)} of them reused from the cache")
         assert env.loader is not None
         env.loader = jinja2.ChoiceLoader([jinja2.DictLoader({PREBUILT_TEMPLATE: ""}), env.loader])
         for page in pages:
@@ -211,6 +242,8 @@ class KBPlugin(BasePlugin[KBConfig]):
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         if _strict_warnings(config):
             return  # MkDocs aborts next: site/ stays as it was
+        if self.store:
+            self.store.keep_only_used()
         if self.final_site is not None:
             _swap_in(Path(config.site_dir), self.final_site)
             config.site_dir = str(self.final_site)
@@ -249,6 +282,15 @@ class DataPage(Page):
 
 
 PREBUILT_TEMPLATE = "kb-prebuilt.html"  # renders nothing, so MkDocs writes nothing over the page
+
+
+class _Warnings(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
 
 
 class _SkippedPages(logging.Filter):

@@ -1,0 +1,114 @@
+"""The build cache: what a page's input made last time, so that a rebuild redoes only what changed.
+
+Content-addressed: an entry's key is a hash of everything that makes its value (a page's HTML and
+metadata, its address, and the build's fingerprint), so an entry is never stale, only unused. Two
+kinds are kept: a generated page's search entries (`search`, made from the page by
+kb.searchentries) and its finished file in site/ (`page`, the theme's template and the plugins'
+page events applied).
+
+The cache lives in a folder (`.cache/kb/` beside mkdocs.yml, ignored by git) that is safe to
+delete at any time. Its entries sit under the build's fingerprint: the versions of MkDocs,
+Material and Python, the engine's own code and templates, mkdocs.yml, the hooks it names and the
+theme overrides. A cache made by another version of any of them is never read, and it is removed
+at the next successful build, with every entry that build did not use. Each value is stored with
+a hash of itself and checked on reading: a damaged entry is a miss, never an output. Entries are
+written atomically (a temporary file renamed), so that workers writing at once never tear one.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterable
+from importlib import metadata
+from pathlib import Path
+
+KINDS = ("page", "search")
+_HASH = 32  # bytes of blake2b in a value's header
+
+
+def digest(*parts: str | bytes) -> str:
+    h = hashlib.blake2b(digest_size=20)
+    for part in parts:
+        data = part.encode("utf-8") if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    return h.hexdigest()
+
+
+def fingerprint(files: Iterable[Path], extra: Iterable[str] = ()) -> str:
+    """The build's fingerprint: the tools' versions, the given files' contents, and `extra`."""
+    parts: list[str | bytes] = [sys.version]
+    parts += [f"{name} {metadata.version(name)}" for name in ("mkdocs", "mkdocs-material", "jinja2")]
+    for path in sorted(set(files)):
+        parts += [path.as_posix(), path.read_bytes() if path.is_file() else b""]
+    return digest(*parts, *extra)
+
+
+def source_files(*folders: Path) -> list[Path]:
+    """Every file under the folders (an engine's package, a theme's overrides), caches aside."""
+    return [p for folder in folders if folder.is_dir() for p in folder.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts]
+
+
+class Cache:
+    def __init__(self, folder: Path, fingerprint: str):
+        self.root = folder
+        self.folder = folder / fingerprint
+        self.used: dict[str, set[str]] = {kind: set() for kind in KINDS}  # keys this build used
+
+    def note(self, kind: str, keys: Iterable[str]) -> None:
+        self.used[kind].update(keys)
+
+    def _path(self, kind: str, key: str) -> Path:
+        return self.folder / kind / key[:2] / key
+
+    def get(self, kind: str, key: str) -> bytes | None:
+        try:
+            data = self._path(kind, key).read_bytes()
+        except OSError:
+            return None
+        value = data[_HASH:]
+        if len(data) < _HASH or hashlib.blake2b(value, digest_size=_HASH).digest() != data[:_HASH]:
+            return None  # damaged: rebuilt, and written again
+        return value
+
+    def put(self, kind: str, key: str, value: bytes) -> None:
+        path = self._path(kind, key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(hashlib.blake2b(value, digest_size=_HASH).digest() + value)
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a cache that cannot be written is a cache that misses
+
+    def get_json(self, kind: str, key: str) -> object | None:
+        value = self.get(kind, key)
+        try:
+            return None if value is None else json.loads(value)
+        except ValueError:
+            return None
+
+    def put_json(self, kind: str, key: str, value: object) -> None:
+        self.put(kind, key, json.dumps(value, ensure_ascii=False).encode("utf-8"))  # keys in their order
+
+    def keep_only_used(self) -> None:
+        """After a successful build: drop other fingerprints' caches and the entries it did not use."""
+        used = self.used
+        if self.root.is_dir():
+            for other in self.root.iterdir():
+                if other != self.folder:
+                    shutil.rmtree(other, ignore_errors=True) if other.is_dir() else other.unlink(missing_ok=True)
+        for kind in KINDS:
+            base = self.folder / kind
+            if not base.is_dir():
+                continue
+            for sub in base.iterdir():
+                for entry in sub.iterdir() if sub.is_dir() else []:
+                    if entry.name not in used.get(kind, set()):
+                        entry.unlink(missing_ok=True)

@@ -1,0 +1,68 @@
+"""The build cache (kb.cache): a rebuild reuses what did not change and the site is byte-identical
+whether the cache is cold, warm, damaged, or left by another version of the engine or theme."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from kbtest import copy_repo, mkdocs
+from test_plugin import edit_first_statement
+from test_workers import files_of
+
+REUSED = re.compile(r"kb: (\d+) generated pages built on \d+ process\(es\), (\d+) of them reused from the cache")
+
+
+def build(root: Path, dest: Path, jobs: str = "2") -> tuple[dict[str, bytes], int, int]:
+    """The built site's files, the number of generated pages and how many came from the cache."""
+    run = mkdocs(root, "-d", str(dest), env={"KB_JOBS": jobs})
+    assert run.returncode == 0, run.output
+    pages, reused = map(int, REUSED.search(run.output).groups())
+    return files_of(dest), pages, reused
+
+
+def entries(root: Path) -> list[Path]:
+    return [p for p in (root / ".cache" / "kb").rglob("*") if p.is_file()]
+
+
+def test_cold_warm_damaged_and_one_process_builds_are_byte_identical(tmp_path):
+    root = copy_repo(tmp_path / "kb")
+    cold, pages, reused = build(root, tmp_path / "cold")
+    assert reused == 0 and pages > 80
+    warm, _, reused = build(root, tmp_path / "warm")
+    assert reused == pages and warm == cold
+    for entry in entries(root):  # every entry damaged: one byte of each value changed
+        data = bytearray(entry.read_bytes())
+        data[-1] ^= 0x55
+        entry.write_bytes(bytes(data))
+    damaged, _, reused = build(root, tmp_path / "damaged")
+    assert reused == 0 and damaged == cold
+    one, _, reused = build(root, tmp_path / "one", jobs="1")
+    assert reused == pages and one == cold
+
+
+def test_an_edit_rebuilds_the_pages_that_show_it_and_reuses_the_rest(tmp_path):
+    root = copy_repo(tmp_path / "kb")
+    before, pages, _ = build(root, tmp_path / "before")
+    edit_first_statement(root, "Qwxzedit")
+    after, _, reused = build(root, tmp_path / "after")
+    changed = sorted(rel for rel in after if rel.endswith(".html") and after[rel] != before.get(rel))
+    showing = sorted(rel for rel, data in after.items() if rel.endswith(".html") and b"Qwxzedit" in data)
+    assert showing and set(showing) <= set(changed)
+    assert reused == pages - len(changed)  # the pages that changed, and only those, were built again
+    cold_root = copy_repo(tmp_path / "cold-kb")
+    edit_first_statement(cold_root, "Qwxzedit")
+    cold, _, _ = build(cold_root, tmp_path / "cold")
+    assert after == cold
+
+
+def test_a_cache_from_another_theme_or_engine_is_never_read(tmp_path):
+    root = copy_repo(tmp_path / "kb")
+    build(root, tmp_path / "first")
+    old = {p.relative_to(root / ".cache" / "kb").parts[0] for p in entries(root)}
+    main = root / "overrides" / "main.html"
+    main.write_text(main.read_text(encoding="utf-8").replace("{% block content %}", "{% block content %}Qwxztheme", 1),
+                    encoding="utf-8")
+    site, pages, reused = build(root, tmp_path / "second")
+    assert reused == 0
+    assert all(b"Qwxztheme" in site[f"compounds/{name}"] for name in ("sarcosine.html", "glycine.html"))
+    assert not old & {p.relative_to(root / ".cache" / "kb").parts[0] for p in entries(root)}  # the old one is gone

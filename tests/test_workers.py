@@ -1,0 +1,82 @@
+"""Pages render on every core (kb.workers, kb.plugin.KBPlugin.prebuild): the same site, byte for
+byte, on one process or several; a worker's warning still fails a strict build; no page is lost
+or duplicated; one process where forking is unavailable."""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from pathlib import Path
+
+import pytest
+
+from kb import workers
+from kbtest import copy_repo, mkdocs
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_the_site_is_byte_identical_on_one_process_and_on_several(tmp_path):
+    root = copy_repo(tmp_path / "kb")
+    one = mkdocs(root, "-d", str(tmp_path / "one"), env={"KB_JOBS": "1"})
+    assert one.returncode == 0, one.output
+    several = mkdocs(root, "-d", str(tmp_path / "several"), env={"KB_JOBS": "3"})
+    assert several.returncode == 0, several.output
+    a, b = files_of(tmp_path / "one"), files_of(tmp_path / "several")
+    assert sorted(a) == sorted(b)  # no page lost, none added
+    assert [rel for rel in a if a[rel] != b[rel]] == []
+    assert sum(rel.endswith(".html") for rel in a) > 80
+
+
+# A hook that finds something to warn about in one rendered page.
+WARNING_HOOK = '''
+import logging, multiprocessing
+def on_post_page(output, page, config):
+    if page.file.src_uri == "compounds/sarcosine.md" and "GlyT1" in output:
+        where = "a worker" if multiprocessing.parent_process() else "the main process"
+        logging.getLogger("mkdocs.plugins.test").warning(f"Qwxz warned while building in {where}")
+    return output
+'''
+
+
+def test_a_warning_raised_in_a_worker_fails_the_strict_build(tmp_path):
+    root = copy_repo(tmp_path / "kb")
+    assert mkdocs(root).returncode == 0
+    before = files_of(root / "site")
+    (root / "warn_hook.py").write_text(WARNING_HOOK, encoding="utf-8")
+    config = root / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8") + "\nhooks:\n  - warn_hook.py\n", encoding="utf-8")
+    run = mkdocs(root, env={"KB_JOBS": "2"})
+    assert "Qwxz warned while building in a worker" in run.output
+    assert run.returncode != 0 and "Aborted with 1 warnings in strict mode" in run.output
+    assert files_of(root / "site") == before  # the last good site stays
+
+
+def test_jobs_run_in_order_on_several_processes_and_their_log_records_reach_the_parent(caplog):
+    def task(i: int) -> tuple[int, int]:
+        if i == 123:
+            logging.getLogger("mkdocs.test").warning("job 123 in %s", "a worker" if multiprocessing.parent_process()
+                                                     else "the parent")
+        return i, os.getpid()
+
+    with caplog.at_level(logging.WARNING, logger="mkdocs.test"):
+        results = workers.map_ordered(task, 300, jobs=2)
+    assert [i for i, _ in results] == list(range(300))
+    assert os.getpid() not in {pid for _, pid in results}  # all ran in workers
+    assert [r.getMessage() for r in caplog.records] == ["job 123 in a worker"]
+
+
+def test_without_fork_everything_runs_in_this_process(monkeypatch):
+    monkeypatch.setattr(workers, "can_fork", lambda: False)
+    assert workers.map_ordered(lambda i: (i, os.getpid()), 200, jobs=4) == [(i, os.getpid()) for i in range(200)]
+
+
+@pytest.mark.parametrize("asked, n, want", [(None, 10, 1), ("3", 10, 3), ("3", 2, 2), ("1", 10_000, 1)])
+def test_how_many_processes(monkeypatch, asked, n, want):
+    if asked is None:
+        monkeypatch.delenv("KB_JOBS", raising=False)
+    else:
+        monkeypatch.setenv("KB_JOBS", asked)
+    assert workers.worker_count(n) == want
