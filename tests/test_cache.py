@@ -62,7 +62,7 @@ def test_a_cache_from_another_theme_or_engine_is_never_read(tmp_path):
     main = root / "overrides" / "main.html"
     main.write_text(main.read_text(encoding="utf-8").replace("{% block content %}", "{% block content %}Qwxztheme", 1),
                     encoding="utf-8")
-    site, pages, reused = build(root, tmp_path / "second")
+    site, _, reused = build(root, tmp_path / "second")
     assert reused == 0
     assert all(b"Qwxztheme" in site[f"compounds/{name}"] for name in ("sarcosine.html", "glycine.html"))
     assert not old & {p.relative_to(root / ".cache" / "kb").parts[0] for p in entries(root)}  # the old one is gone

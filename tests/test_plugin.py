@@ -9,7 +9,7 @@ import subprocess
 import threading
 from pathlib import Path
 
-from bench.serve import insert_token
+from bench.corpus import insert_token
 from kbtest import copy_repo, mkdocs, mkdocs_serve
 
 

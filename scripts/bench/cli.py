@@ -11,6 +11,7 @@ from typing import Any
 
 from . import __doc__ as usage
 from . import report
+from .browser import bench_browser_search
 from .build import bench_size
 from .corpus import CLAIMS_PER_SOURCE, RATIOS
 from .search import bench_search
@@ -23,10 +24,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench", description=usage,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--claims", type=int, action="append", help="corpus size (repeatable); default 1000, 10000, 50000")
-    ap.add_argument("--quick", action="store_true",
-                    help="skip the MkDocs-alone build (overhead then uses the in-build MkDocs time)")
+    ap.add_argument("--quick", action="store_true", help="skip the warm rebuild after a one-claim edit")
     ap.add_argument("--serve", action="store_true", help="measure an edit under mkdocs serve on the real corpus")
-    ap.add_argument("--search", action="store_true", help="time lunr over the largest size's search index (node)")
+    ap.add_argument("--search", action="store_true",
+                    help="time search over the largest size: lunr in node, and typing in Chromium")
     ap.add_argument("--work", type=Path, help="where to build (default: a temp dir, removed unless --keep)")
     ap.add_argument("--keep", action="store_true", help="keep the built corpora")
     args = ap.parse_args(argv)
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         + f"; {CLAIMS_PER_SOURCE} claims per claim file (one file per source article)")
     log(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, work dir {work}")
     rows: list[dict[str, Any]] = []
-    serve = search = None
+    serve = search = browser = None
     try:
         for n in sizes:
             rows.append(bench_size(n, work, args.quick, log))
@@ -50,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
             serve = bench_serve(work, log)
         if args.search or full:
             search = bench_search(Path(rows[-1]["root"]) / "site", log)
+            browser = bench_browser_search(Path(rows[-1]["root"]) / "site", log)
     finally:
         if not args.keep and args.work is None:
             shutil.rmtree(work, ignore_errors=True)
@@ -57,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     log("")
     log(report.table(rows))
     log("")
-    for line in report.details(rows) + report.checks(rows, serve, search):
+    for line in report.details(rows) + report.checks(rows, serve, search, browser):
         log(line)
-    log(report.last_line(rows, serve, search))
+    log(report.last_line(rows, serve, search, browser))
     return 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from pathlib import Path
 from typing import Any
 
@@ -237,3 +238,22 @@ def generate_corpus(root: Path, n_claims: int, seed: int = 1) -> dict[str, Any]:
         write_entities(name, lines)
     return {"claims": n_claims, **n, "claim_files": len(files), **({"notes": notes} if notes else {})}
 
+
+def insert_token(text: str, token: str) -> str:
+    """Put token at the start of the first claim's statement, however the statement is written."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        m = re.match(r"(\s*statement:\s*)(.*)$", line)
+        if not m:
+            continue
+        value = m.group(2)
+        if value.startswith((">", "|")):
+            nxt = lines[i + 1]
+            indent = len(nxt) - len(nxt.lstrip())
+            lines[i + 1] = nxt[:indent] + token + " " + nxt[indent:]
+        elif value[:1] in "\"'":
+            lines[i] = m.group(1) + value[0] + token + " " + value[1:]
+        else:
+            lines[i] = m.group(1) + token + " " + value
+        return "\n".join(lines)
+    raise SystemExit("bench: no statement to edit")

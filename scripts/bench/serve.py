@@ -2,7 +2,6 @@
 on the real corpus (or another folder holding claims/ and references.bib)."""
 from __future__ import annotations
 
-import re
 import shutil
 import socket
 import subprocess
@@ -17,6 +16,7 @@ import yaml
 
 from . import REPO
 from .build import mkdocs_env, site_skeleton
+from .corpus import insert_token
 
 
 def free_port() -> int:
@@ -94,24 +94,3 @@ def _first_claim_with_a_compound(claims: Path) -> tuple[Path, str]:
         if records and records[0].get("compounds"):
             return path, records[0]["compounds"][0]
     raise SystemExit("bench: no claim file whose first claim names a compound")
-
-
-def insert_token(text: str, token: str) -> str:
-    """Put token at the start of the first claim's statement, however the statement is written."""
-    lines = text.split("\n")
-    for i, line in enumerate(lines):
-        m = re.match(r"(\s*statement:\s*)(.*)$", line)
-        if not m:
-            continue
-        value = m.group(2)
-        if value.startswith((">", "|")):
-            nxt = lines[i + 1]
-            indent = len(nxt) - len(nxt.lstrip())
-            lines[i + 1] = nxt[:indent] + token + " " + nxt[indent:]
-        elif value[:1] in "\"'":
-            lines[i] = m.group(1) + value[0] + token + " " + value[1:]
-        else:
-            lines[i] = m.group(1) + token + " " + value
-        return "\n".join(lines)
-    raise SystemExit("bench: no statement to edit")
-
