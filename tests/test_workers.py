@@ -3,6 +3,7 @@ byte, on one process or several; a worker's warning still fails a strict build; 
 or duplicated; one process where forking is unavailable."""
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
 import os
@@ -28,6 +29,8 @@ def test_the_site_is_byte_identical_on_one_process_and_on_several(tmp_path):
     assert sorted(a) == sorted(b)  # no page lost, none added
     assert [rel for rel in a if a[rel] != b[rel]] == []
     assert sum(rel.endswith(".html") for rel in a) > 80
+    locations = [d["location"] for d in json.loads(a["search/search_index.json"])["docs"]]
+    assert len(locations) == len(set(locations)) > 300  # each page indexed once, on one process too
 
 
 # A hook that finds something to warn about in one rendered page.

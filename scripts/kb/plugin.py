@@ -5,24 +5,30 @@
       - kb:
           claims: claims            # the curators' YAML files (the default)
           bib: references.bib       # the studies and source articles (the default)
+          jobs: 0                   # processes to render on: 0 = $KB_JOBS, else every core
+          cache: .cache/kb          # the build cache (kb.cache)
 
 One thing per event:
 
-- on_config (`mkdocs build`): build into a staging folder beside site/, so that a failed build
-  leaves the last good site/ as it was.
-- on_pre_build: validate the claims and references.bib and render the pages, in memory. A
-  curator's error stops the build with `path:line:col: CODE message (fix: ...)` lines and no
-  traceback; warnings are reported and the build goes on.
+- on_config: take the search plugin's index over (DataSearchIndex: a generated page's search
+  entries come from the page); under `mkdocs build`, build into a staging folder beside site/,
+  so that a failed build leaves the last good site/ as it was.
+- on_pre_build: validate the claims and references.bib and render the pages, in memory, on every
+  core. A curator's error stops the build with `path:line:col: CODE message (fix: ...)` lines
+  and no traceback; warnings are reported and the build goes on.
 - on_files: hand the rendered pages to MkDocs (in memory, never read back from docs/), each as a
   DataPage: its content, headings and metadata are the engine's, so Python-Markdown never parses
   a generated page (hand-written pages such as about.md still go through it). They are marked
   "not in nav" on purpose: only the section index pages are in the nav.
-- on_env (`mkdocs serve`): keep the theme's compiled templates between rebuilds.
+- on_nav: keep the navigation, which building a page needs.
+- on_env (last): build every generated page into the site (theme template, plugins' page events,
+  the file) on every core, or take it from the build cache (`prebuild`); under `mkdocs serve`,
+  keep the theme's compiled templates between rebuilds.
 - on_serve: watch the claims folder and references.bib too.
 - on_post_page / on_post_template: the Content-Security-Policy step (`content_security_policy`).
 - on_post_build (last of all plugins): only when the build succeeded, strict warnings included,
-  swap the staging folder in for site/. The plugin never writes docs/ (`kb build` writes a copy
-  of the generated files there for reading).
+  prune the build cache and swap the staging folder in for site/. The plugin never writes docs/
+  (`kb build` writes a copy of the generated files there for reading).
 - on_shutdown: drop a staging folder a failed build left behind.
 
 The plugin defines on_startup, so MkDocs keeps one instance for the whole `mkdocs serve`
@@ -96,6 +102,7 @@ class KBPlugin(BasePlugin[KBConfig]):
         self.nav: Any = None
         self.store: cache.Cache | None = None
         self.skipped = _SkippedPages()
+        self.search_index: DataSearchIndex | None = None
 
     # -- setup -------------------------------------------------------------------------------
 
@@ -105,7 +112,7 @@ class KBPlugin(BasePlugin[KBConfig]):
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         search = next((p for name, p in config.plugins.items() if name in ("search", "material/search")), None)
         if search is not None and hasattr(search, "search_index"):  # after the search plugin's on_config
-            search.search_index = DataSearchIndex(**search.search_index.config)
+            search.search_index = self.search_index = DataSearchIndex(**search.search_index.config)
         self.final_site = None
         if self.command == "build":
             final = Path(config.site_dir)
@@ -204,7 +211,13 @@ class KBPlugin(BasePlugin[KBConfig]):
                 store.put("page", key, Path(page.file.abs_dest_path).read_bytes())
             return key, False
 
-        built = workers.map_ordered(build_one, len(pages), self.jobs())
+        if self.search_index is not None:  # MkDocs' loop indexes each page, once, in its order
+            self.search_index.paused = True
+        try:
+            built = workers.map_ordered(build_one, len(pages), self.jobs())
+        finally:
+            if self.search_index is not None:
+                self.search_index.paused = False
         if store:
             store.note("page", [key for key, _ in built])
         log.info(f"kb: {len(pages)} generated pages built on {workers.worker_count(len(pages), self.jobs())} "
@@ -309,9 +322,14 @@ class _SkippedPages(logging.Filter):
 
 class DataSearchIndex(MaterialSearchIndex):
     """Material's search index, taking a generated page's entries from the page (DataPage) instead
-    of parsing all its HTML again; hand-written pages are indexed as Material does."""
+    of parsing all its HTML again; hand-written pages are indexed as Material does. While the
+    pages are prebuilt (`KBPlugin.prebuild`), it is paused: the page loop indexes them after."""
+
+    paused = False
 
     def add_entry_from_context(self, page: Page) -> None:
+        if self.paused:
+            return
         if isinstance(page, DataPage) and page.generated.search is not None:
             here, made = page.url, url_of(page.file.src_uri)  # made for use_directory_urls: false
             self.entries.extend(e if here == made else {**e, "location": here + e["location"][len(made):]}

@@ -223,6 +223,9 @@ MUTATIONS: list[Mutation] = [
              "cache.source_files(Path(__file__).parent)", ["tests/test_cache.py", "-k", "another_theme"]),
     Mutation("MkDocs' loop builds a prebuilt page again, over the worker's", "scripts/kb/plugin.py",
              "            page.meta[\"template\"] = PREBUILT_TEMPLATE\n", "", ["tests/test_workers.py", "-k", "identical"]),
+    Mutation("a page built in this process is indexed twice", "scripts/kb/plugin.py",
+             "            self.search_index.paused = True\n", "            pass\n",
+             ["tests/test_workers.py", "-k", "identical"]),
 ]
 
 
