@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import cache, history, model, pagemeta, searchentries, validate, workers
+from . import cache, history, links, model, pagemeta, searchentries, validate, workers
 from .bib import load_bib
 from .problems import Problem, ValidationFailed, errors
 from .render import GENERATED_DIRS, GENERATED_FILES, Page, Renderer, exports
@@ -135,6 +135,7 @@ def render(checked: Checked, jobs: int | None = None, store: cache.Cache | None 
             rel, make = page_jobs[i]
             page = make()
             downloads = finisher.finish(rel, page)
+            page.anchors, page.links = links.of(page.html)
             key = cache.digest("search", rel, page.html, json.dumps(page.meta, sort_keys=True))
             known = store.get_json("search", key) if store else None
             if isinstance(known, list):

@@ -58,7 +58,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 
-from . import build, cache, render, workers
+from . import build, cache, links, render, workers
 from .problems import ValidationFailed
 from .render import GENERATED_DIRS, GENERATED_FILES
 from .searchentries import url_of
@@ -153,7 +153,20 @@ class KBPlugin(BasePlugin[KBConfig]):
             generated.append(file)
         docs = [f for f in files if f.src_dir == config.docs_dir and not _generated(f.src_uri)]
         rest = [f for f in files if f.src_dir != config.docs_dir]
-        return Files(sorted(docs + generated, key=_docs_dir_order) + rest)
+        site = Files(sorted(docs + generated, key=_docs_dir_order) + rest)
+        self.check_links(site)
+        return site
+
+    def check_links(self, files: Files) -> None:
+        """The generated pages' links and anchors, which Python-Markdown no longer sees: each
+        broken one is a warning, so that a strict build fails on it."""
+        pages = {f.dest_uri: (f.page.generated.anchors, f.page.generated.links)
+                 for f in files if isinstance(f.page, DataPage)}
+        problems = links.broken(pages, (f.dest_uri for f in files))
+        for problem in problems[:MAX_LINK_WARNINGS]:
+            log.warning(f"kb: {problem}")
+        if len(problems) > MAX_LINK_WARNINGS:
+            log.warning(f"kb: {len(problems) - MAX_LINK_WARNINGS} more broken links in the generated pages")
 
     def open_cache(self, config: MkDocsConfig) -> cache.Cache:
         """The cache under this build's fingerprint: the engine's code and templates, mkdocs.yml,
@@ -287,13 +300,14 @@ class DataPage(Page):
     @property
     def present_anchor_ids(self) -> set[str]:
         """The ids on the page, read only if a hand-written page links to one of them."""
-        return set(_ID.findall(self.generated.html))
+        return set(self.generated.anchors)
 
     @present_anchor_ids.setter
     def present_anchor_ids(self, value: object) -> None:
         pass  # the ids come from the generated page
 
 
+MAX_LINK_WARNINGS = 20  # a template's broken link repeats on every page: the first few say it
 PREBUILT_TEMPLATE = "kb-prebuilt.html"  # renders nothing, so MkDocs writes nothing over the page
 
 
@@ -337,8 +351,6 @@ class DataSearchIndex(MaterialSearchIndex):
         else:
             super().add_entry_from_context(page)
 
-
-_ID = re.compile(r'\bid="([^"]+)"')
 
 
 def _toc_tokens(headings: list[tuple[int, str, str]]) -> list[Any]:

@@ -61,6 +61,8 @@ class Page:
     headings: list[tuple[int, str, str]]
     meta: dict = field(default_factory=dict)
     search: list[dict] | None = None  # its search entries (kb.searchentries), once the page is finished
+    anchors: frozenset[str] = frozenset()  # its ids, and its links within the site (kb.links), once finished
+    links: tuple[str, ...] = ()
 
     @property
     def title(self) -> str:

@@ -226,6 +226,13 @@ MUTATIONS: list[Mutation] = [
     Mutation("a page built in this process is indexed twice", "scripts/kb/plugin.py",
              "            self.search_index.paused = True\n", "            pass\n",
              ["tests/test_workers.py", "-k", "identical"]),
+    Mutation("a generated page's link to a missing page passes", "scripts/kb/links.py",
+             'if path not in known or path.startswith("../"):', 'if path.startswith("../"):',
+             ["tests/test_links.py"]),
+    Mutation("a generated page's link to a missing anchor passes", "scripts/kb/links.py",
+             "elif anchor and path in pages and", "elif False and", ["tests/test_links.py"]),
+    Mutation("the generated pages' links are not checked in the build", "scripts/kb/plugin.py",
+             "        self.check_links(site)\n", "", ["tests/test_links.py"]),
 ]
 
 

@@ -1,0 +1,65 @@
+"""The engine checks its own links and anchors (kb.links), since generated pages skip the
+Python-Markdown pipeline in which MkDocs checks them: a broken one fails the strict build."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from kb import links
+from kb.render import GENERATED_DIRS
+from kbtest import copy_repo, mkdocs
+
+
+def test_a_page_reads_its_ids_and_its_links_within_the_site():
+    ids, found = links.of('<h2 id="a&amp;b">x</h2><p id="p1"><a href="../x.html#a&amp;b">1</a>'
+                          '<a class="c" href="https://doi.org/10.1/x">2</a><a href="mailto:a@b.c">3</a>'
+                          '<a href="//cdn.example/x.js">4</a><a href="../x.html#a&amp;b">again</a>'
+                          '<a href="#p1">5</a><link href="style.css"></p>')
+    assert ids == {"a&b", "p1"}
+    assert found == ("../x.html#a&b", "#p1")  # outside links and <link> are not the engine's to check
+
+
+def test_every_kind_of_broken_link_is_named_with_its_page():
+    pages = {
+        "compounds/a.html": (frozenset({"top"}), ("../conditions/b.html#with-a", "#top", "../missing.html",
+                                                  "../conditions/b.html#nothing", "#gone", "../../out.html",
+                                                  "../data/claims.json", "../about.html#anything",
+                                                  "../conditions/b%20c.html?evidence=animal")),
+        "conditions/b.html": (frozenset({"with-a"}), ()),
+    }
+    files = ["compounds/a.html", "conditions/b.html", "conditions/b c.html", "data/claims.json", "about.html"]
+    assert links.broken(pages, files) == [
+        "compounds/a.html: the link '../missing.html' points to missing.html, which the site does not have",
+        "compounds/a.html: the link '../conditions/b.html#nothing' points to #nothing, "
+        "which conditions/b.html does not have",
+        "compounds/a.html: the link '#gone' points to #gone, which compounds/a.html does not have",
+        "compounds/a.html: the link '../../out.html' points to ../out.html, which the site does not have",
+    ]
+
+
+def test_the_real_sites_generated_links_all_resolve():
+    from kb import build
+
+    repo = Path(__file__).resolve().parents[1]
+    files = build.render(build.check(repo), jobs=1)
+    pages = {rel[: -len(".md")] + ".html": (p.anchors, p.links) for rel, p in files.items() if isinstance(p, build.Page)}
+    assert sum(len(found) for _, found in pages.values()) > 1000  # the pages do link to each other
+    written = {p.relative_to(repo / "docs").as_posix() for p in (repo / "docs").rglob("*") if p.is_file()}
+    written = {rel for rel in written  # the hand-written files, not a copy `kb build` left in docs/
+               if rel not in build.GENERATED_FILES and rel.split("/")[0] not in GENERATED_DIRS}
+    site = set(files) | {rel[: -len(".md")] + ".html" if rel.endswith(".md") else rel for rel in written}
+    assert links.broken(pages, site) == []
+
+
+BROKEN = '<p><a href="../nowhere.html">away</a> <a href="#no-such-id">here</a></p>\n'
+
+
+def test_a_template_with_a_broken_link_fails_the_strict_build(tmp_path):
+    root = copy_repo(tmp_path / "kb")
+    template = root / "scripts/kb/templates/compound.html.j2"
+    template.write_text(template.read_text(encoding="utf-8") + BROKEN, encoding="utf-8")
+    run = mkdocs(root, env={"PYTHONPATH": str(root / "scripts")})  # the copy's engine, with its templates
+    assert run.returncode != 0, run.output
+    assert "compounds/sarcosine.html: the link '../nowhere.html' points to nowhere.html" in run.output
+    assert "compounds/sarcosine.html: the link '#no-such-id' points to #no-such-id" in run.output
+    assert "Traceback" not in run.output
+    assert not (root / "site").exists()
