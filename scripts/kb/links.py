@@ -15,15 +15,19 @@ from collections.abc import Iterable, Mapping
 from urllib.parse import unquote
 
 _HREF = re.compile(r'<a\b[^>]*?\bhref="([^"]*)"')
-_ID = re.compile(r'\bid="([^"]+)"')
+_ID = re.compile(r' id="([^"]+)"')  # (not \bid=, which is six times slower, and matches data-id=)
 _EXTERNAL = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//)")
 
 
 def of(page_html: str) -> tuple[frozenset[str], tuple[str, ...]]:
     """The page's ids, and its links within the site (unescaped, each once, in order)."""
-    ids = frozenset(html.unescape(i) for i in _ID.findall(page_html))
-    links = tuple(dict.fromkeys(html.unescape(h) for h in _HREF.findall(page_html) if not _EXTERNAL.match(h)))
+    ids = frozenset(_unescape(i) for i in _ID.findall(page_html))
+    links = tuple(_unescape(h) for h in dict.fromkeys(_HREF.findall(page_html)) if not _EXTERNAL.match(h))
     return ids, links
+
+
+def _unescape(value: str) -> str:
+    return html.unescape(value) if "&" in value else value
 
 
 def broken(pages: Mapping[str, tuple[frozenset[str], tuple[str, ...]]], files: Iterable[str]) -> list[str]:
