@@ -7,6 +7,7 @@ every entry's raw text stays as written for the BibTeX download.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ def clean(value: str) -> str:
     return " ".join(value.replace("{", "").replace("}", "").split())
 
 
+@functools.cache  # the same few thousand keys, asked for on every page that links them
 def slug(key: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", key.lower()).strip("-")
 
