@@ -57,6 +57,32 @@ def test_a_warning_raised_in_a_worker_fails_the_strict_build(tmp_path):
     assert files_of(root / "site") == before  # the last good site stays
 
 
+# A hook that notes, in the main process, what content the plugins' page events get for each page.
+CONTENT_HOOK = '''
+import multiprocessing
+def on_page_context(context, page, config, nav):
+    if multiprocessing.parent_process() is None:
+        with open("content_seen.txt", "a", encoding="utf-8") as out:
+            out.write(f"{page.file.src_uri} {len(page.content or '')}\\n")
+    return context
+'''
+
+
+def test_a_page_built_in_a_worker_reaches_the_main_process_loop_without_its_content(tmp_path):
+    """MkDocs' own loop hands each prebuilt page to the plugins' events again: its content, used by the
+    worker, must not be there to be scanned twice (Material's search strips attributes from it)."""
+    root = copy_repo(tmp_path / "kb")
+    (root / "content_hook.py").write_text(CONTENT_HOOK, encoding="utf-8")
+    config = root / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8") + "\nhooks:\n  - content_hook.py\n", encoding="utf-8")
+    run = mkdocs(root, env={"KB_JOBS": "2"})
+    assert run.returncode == 0, run.output
+    seen = dict(line.rsplit(" ", 1) for line in (root / "content_seen.txt").read_text(encoding="utf-8").splitlines())
+    assert int(seen["about.md"]) > 1000  # a hand-written page is built here, with its content
+    generated = {uri: int(n) for uri, n in seen.items() if uri != "about.md"}
+    assert len(generated) > 80 and set(generated.values()) == {0}
+
+
 def test_jobs_run_in_order_on_several_processes_and_their_log_records_reach_the_parent(caplog):
     def task(i: int) -> tuple[int, int]:
         if i == 123:

@@ -239,7 +239,9 @@ class KBPlugin(BasePlugin[KBConfig]):
         env.loader = jinja2.ChoiceLoader([jinja2.DictLoader({PREBUILT_TEMPLATE: ""}), env.loader])
         for page in pages:
             page.meta["template"] = PREBUILT_TEMPLATE
-            page.prebuilt = True
+            # MkDocs' loop now only hands the page to the plugins' events: without its content, which the
+            # worker used, the search plugin does not scan it again (the index takes the page's entries)
+            page.content = ""
             self.skipped.uris.add(page.file.src_uri)
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
@@ -286,7 +288,6 @@ class DataPage(Page):
     def __init__(self, title: str | None, file: File, config: MkDocsConfig, generated: render.Page) -> None:
         super().__init__(title, file, config)
         self.generated = generated
-        self.prebuilt = False  # built into the site already (KBPlugin.prebuild)
 
     def read_source(self, config: MkDocsConfig) -> None:
         self.markdown = ""  # nothing for Markdown to do: the content is HTML already
@@ -294,9 +295,7 @@ class DataPage(Page):
 
     def render(self, config: MkDocsConfig, files: Files) -> None:
         page = self.generated
-        # a prebuilt page's content was used by the worker that built it: MkDocs' loop, which only
-        # hands the page to the plugins' events now, needs none (the search index takes the entries)
-        self.content = "" if self.prebuilt else page.html
+        self.content = page.html
         self.toc = get_toc(_toc_tokens(page.headings))
         self._title_from_render = page.title or None
 

@@ -223,6 +223,8 @@ MUTATIONS: list[Mutation] = [
              "cache.source_files(Path(__file__).parent)", ["tests/test_cache.py", "-k", "another_theme"]),
     Mutation("MkDocs' loop builds a prebuilt page again, over the worker's", "scripts/kb/plugin.py",
              "            page.meta[\"template\"] = PREBUILT_TEMPLATE\n", "", ["tests/test_workers.py", "-k", "identical"]),
+    Mutation("MkDocs' loop gets a prebuilt page's content again", "scripts/kb/plugin.py",
+             '            page.content = ""\n', "", ["tests/test_workers.py", "-k", "without_its_content"]),
     Mutation("a page built in this process is indexed twice", "scripts/kb/plugin.py",
              "            self.search_index.paused = True\n", "            pass\n",
              ["tests/test_workers.py", "-k", "identical"]),
