@@ -354,7 +354,6 @@ class DataSearchIndex(MaterialSearchIndex):
             super().add_entry_from_context(page)
 
 
-
 def _toc_tokens(headings: list[tuple[int, str, str]]) -> list[Any]:
     """Headings in order as the nested tokens of Python-Markdown's toc extension."""
     root: list[Any] = []
