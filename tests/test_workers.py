@@ -29,6 +29,8 @@ def test_the_site_is_byte_identical_on_one_process_and_on_several(tmp_path):
     assert sorted(a) == sorted(b)  # no page lost, none added
     assert [rel for rel in a if a[rel] != b[rel]] == []
     assert sum(rel.endswith(".html") for rel in a) > 80
+    pages = [rel for rel in a if rel.startswith(("compounds/", "references/")) and rel.endswith(".html")]
+    assert pages and all(b'<h1 id="' in a[rel] for rel in pages)  # each with its content, written once
     locations = [d["location"] for d in json.loads(a["search/search_index.json"])["docs"]]
     assert len(locations) == len(set(locations)) > 300  # each page indexed once, on one process too
 
@@ -109,3 +111,30 @@ def test_how_many_processes(monkeypatch, asked, n, want):
     else:
         monkeypatch.setenv("KB_JOBS", asked)
     assert workers.worker_count(n) == want
+
+
+def test_claim_files_check_the_same_on_one_process_and_on_several(tmp_path):
+    """kb.build.check loads and checks the claim files on several processes: the same problems, in
+    the same order, and the same knowledge base as on one."""
+    from bench.corpus import generate_corpus
+    from kb import build
+    from kb.problems import ValidationFailed
+    from kb.render import exports
+
+    generate_corpus(tmp_path, 400)
+    files = build.claim_files(tmp_path)
+    assert len(files) >= 4
+    one, several = build.check(tmp_path, jobs=1), build.check(tmp_path, jobs=3)
+    assert exports(one.kb) == exports(several.kb)
+    assert [p.format() for p in one.warnings] == [p.format() for p in several.warnings]
+    # a load error in one file, a record error in another
+    files[0].write_text(files[0].read_text(encoding="utf-8") + "\n\tbad: tab\n", encoding="utf-8")
+    files[-1].write_text(files[-1].read_text(encoding="utf-8").replace("evidence_type:", "evidence_typo:", 1),
+                         encoding="utf-8")
+    messages = []
+    for jobs in (1, 3):
+        with pytest.raises(ValidationFailed) as failed:
+            build.check(tmp_path, jobs=jobs)
+        messages.append(str(failed.value))
+    assert messages[0] == messages[1]
+    assert files[0].name in messages[0] and files[-1].name in messages[0]

@@ -127,7 +127,8 @@ class KBPlugin(BasePlugin[KBConfig]):
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         try:
-            checked = build.check(self.root(config), claims_dir=self.config.claims, bib_file=self.config.bib)
+            checked = build.check(self.root(config), claims_dir=self.config.claims, bib_file=self.config.bib,
+                                  jobs=self.jobs())
             self.store = self.open_cache(config)
             self.pages = build.render(checked, self.jobs(), self.store)
         except ValidationFailed as failed:
