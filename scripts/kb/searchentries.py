@@ -6,7 +6,7 @@ They are exactly the entries Material's search plugin makes of the page (golden 
 to it), from the page's searchable part only: the blocks the templates exclude from search, the
 findings and background notes that every page listing them repeats (only a source article's page
 indexes its findings), are cut out first, so each finding is parsed once. `Sections` splits that
-part into sections as Material's parser does, three times faster (tests compare the two).
+part into sections as Material's parser does, nearly three times faster (tests compare the two).
 """
 from __future__ import annotations
 
