@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kb import links
+from kb import build, links
 from kb.render import GENERATED_DIRS
 from kbtest import copy_repo, mkdocs
 
@@ -37,8 +37,6 @@ def test_every_kind_of_broken_link_is_named_with_its_page():
 
 
 def test_the_real_sites_generated_links_all_resolve():
-    from kb import build
-
     repo = Path(__file__).resolve().parents[1]
     files = build.render(build.check(repo), jobs=1)
     pages = {rel[: -len(".md")] + ".html": (p.anchors, p.links) for rel, p in files.items() if isinstance(p, build.Page)}

@@ -8,11 +8,12 @@ folder, ending in the target file's name.
 """
 from __future__ import annotations
 
-import html
 import posixpath
 import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import unquote
+
+from .text import unescape
 
 _HREF = re.compile(r'<a\b[^>]*?\bhref="([^"]*)"')
 _ID = re.compile(r' id="([^"]+)"')  # (not \bid=, which is six times slower, and matches data-id=)
@@ -21,19 +22,15 @@ _EXTERNAL = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//)")
 
 def of(page_html: str) -> tuple[frozenset[str], tuple[str, ...]]:
     """The page's ids, and its links within the site (unescaped, each once, in order)."""
-    ids = frozenset(_unescape(i) for i in _ID.findall(page_html))
-    links = tuple(_unescape(h) for h in dict.fromkeys(_HREF.findall(page_html)) if not _EXTERNAL.match(h))
+    ids = frozenset(unescape(i) for i in _ID.findall(page_html))
+    links = tuple(unescape(h) for h in dict.fromkeys(_HREF.findall(page_html)) if not _EXTERNAL.match(h))
     return ids, links
-
-
-def _unescape(value: str) -> str:
-    return html.unescape(value) if "&" in value else value
 
 
 def broken(pages: Mapping[str, tuple[frozenset[str], tuple[str, ...]]], files: Iterable[str]) -> list[str]:
     """`where: the problem` for each broken link. `pages` maps a generated page's file in the
     site (`compounds/sarcosine.html`) to what `of` read from it; `files` are all the site's files."""
-    known = set(files) | set(pages)
+    known = set(files) | set(pages)  # the generated pages, whether or not `files` lists them
     problems = []
     for here, (_, links) in pages.items():
         folder = posixpath.dirname(here)

@@ -10,13 +10,13 @@ part into sections as Material's parser does, nearly three times faster (tests c
 """
 from __future__ import annotations
 
-import html
 import re
 from html import escape
 
 from material.plugins.search.plugin import Element, Parser, Section, void
 
 from .render import Page
+from .text import unescape
 
 # A block the templates exclude from search: a <section> (never nested in another) of findings,
 # background notes or a condition's findings by compound.
@@ -93,7 +93,7 @@ class Sections(Parser):
             nonlocal section
             if skipped and not skipped.isdisjoint(context):
                 return
-            chunk = html.unescape(chunk) if "&" in chunk else chunk
+            chunk = unescape(chunk)
             if "pre" not in context:
                 chunk = chunk.replace("\n", " ") if not chunk.isspace() else " "
             if section is None:
@@ -162,8 +162,4 @@ class Sections(Parser):
 
 
 def _attrs(text: str) -> dict[str, str | None]:
-    return {a.group(1).lower(): _unescape(a.group(2)) for a in _ATTR.finditer(text)}
-
-
-def _unescape(value: str | None) -> str | None:
-    return html.unescape(value) if value and "&" in value else value
+    return {a.group(1).lower(): a.group(2) and unescape(a.group(2)) for a in _ATTR.finditer(text)}

@@ -7,6 +7,8 @@ which the browser shows as the character itself and nothing interprets.
 """
 from __future__ import annotations
 
+import html
+
 from markupsafe import Markup
 
 _SPECIAL = set("\\`*_{}[]()#+-.!|<>&:~^=\"'$@%/;")
@@ -25,3 +27,9 @@ def inert_block(value: str) -> Markup:
     """Like inert, but keeps line breaks: for <pre> blocks such as a BibTeX entry."""
     lines = (line.translate(_TABLE) for line in str(value).splitlines())
     return Markup("&#10;".join(lines))
+
+
+def unescape(value: str) -> str:
+    """The text that HTML (an attribute value, or text between tags) spells out: the reverse of
+    escaping, for reading back the pages the templates made."""
+    return html.unescape(value) if "&" in value else value
