@@ -19,6 +19,20 @@ def site(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def sharded_site(tmp_path_factory) -> Path:
+    """The repository's site with its search index in shards (kb.shards), as a large site's is."""
+    root = copy_repo(tmp_path_factory.mktemp("sharded"))
+    config = root / "mkdocs.yml"
+    text = config.read_text(encoding="utf-8")
+    assert "      bib: references.bib\n" in text
+    config.write_text(text.replace("      bib: references.bib\n", "      bib: references.bib\n      search_shards: always\n"),
+                      encoding="utf-8")
+    run = mkdocs(root)
+    assert run.returncode == 0, run.output
+    return root / "site"
+
+
+@pytest.fixture(scope="session")
 def hostile_site(tmp_path_factory) -> Path:
     """The site built from tests/fixtures/hostile: markup, scripts and links in every text field."""
     root = site_project(tmp_path_factory.mktemp("hostile"), FIXTURES / "hostile")

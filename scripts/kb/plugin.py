@@ -7,6 +7,7 @@
           bib: references.bib       # the studies and source articles (the default)
           jobs: 0                   # processes to render on: 0 = $KB_JOBS, else every core
           cache: .cache/kb          # the build cache (kb.cache)
+          search_shards: auto       # the search index in shards (kb.shards): auto, always, never
 
 One thing per event:
 
@@ -58,7 +59,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 
-from . import build, cache, links, render, workers
+from . import build, cache, links, render, shards, workers
 from .problems import ValidationFailed
 from .render import GENERATED_DIRS, GENERATED_FILES
 from .searchentries import url_of
@@ -91,6 +92,8 @@ class KBConfig(base.Config):
     bib = _ProjectPath(default=build.BIB_FILE)  # the BibTeX file of every study and source article
     jobs = c.Type(int, default=0)  # processes to render pages on; 0: $KB_JOBS, else every core
     cache = _ProjectPath(default=".cache/kb")  # the build cache (kb.cache): ignored by git, safe to delete
+    # the search index in shards (kb.shards): `auto` once one index would be too large to load
+    search_shards = c.Choice(("auto", "always", "never"), default="auto")
 
 
 class KBPlugin(BasePlugin[KBConfig]):
@@ -118,6 +121,9 @@ class KBPlugin(BasePlugin[KBConfig]):
             final = Path(config.site_dir)
             self.final_site = final
             config.site_dir = str(final.with_name(final.name + STAGING_SUFFIX))
+        if self.search_index is not None:
+            self.search_index.shards = self.config.search_shards
+            self.search_index.shard_folder = Path(config.site_dir) / "search"
         return config
 
     def root(self, config: MkDocsConfig) -> Path:
@@ -343,6 +349,8 @@ class DataSearchIndex(MaterialSearchIndex):
     pages are prebuilt (`KBPlugin.prebuild`), it is paused: the page loop indexes them after."""
 
     paused = False
+    shards = "never"  # kb.shards: auto, always, never (the plugin's search_shards)
+    shard_folder: Path | None = None  # where the shards go: the site's search/ folder
 
     def add_entry_from_context(self, page: Page) -> None:
         if self.paused:
@@ -353,6 +361,16 @@ class DataSearchIndex(MaterialSearchIndex):
                                 for e in page.generated.search)
         else:
             super().add_entry_from_context(page)
+
+    def generate_search_index(self, prev: Any) -> str:
+        """Material's search_index.json, or, for a site too large for it, the index in shards
+        (kb.shards) and a search_index.json that holds only its config and where the shards are."""
+        wanted = self.shards == "always" or (self.shards == "auto" and shards.too_large(self.entries))
+        if not wanted or prev is not None or self.shard_folder is None:
+            return super().generate_search_index(prev)
+        config = {key: self.config[key] for key in ["lang", "separator", "pipeline", "fields"]}
+        config["kb_shards"] = shards.write(self.entries, config, self.shard_folder)
+        return json.dumps({"config": config, "docs": []}, separators=(",", ":"), default=str)
 
 
 def _toc_tokens(headings: list[tuple[int, str, str]]) -> list[Any]:

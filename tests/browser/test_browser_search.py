@@ -1,11 +1,14 @@
-"""Search, as a reader uses it: typing into the site's search box of the served, offline site."""
+"""Search, as a reader uses it: typing into the site's search box of the served, offline site.
+
+Every test runs twice: on the site as built (Material's one search index) and on the same site
+with its index in shards (kb.shards, kb-search-worker.js), as a large site's is."""
 from __future__ import annotations
 
 from urllib.parse import quote
 
 import pytest
 
-from conftest import page_path, typed_search, unavailable
+from conftest import page_path, serve, typed_search, unavailable
 
 TOP = 3  # "among the first results"
 
@@ -22,6 +25,11 @@ def names_of(entity) -> list[str]:
     ids = entity.data.get("identifiers") or {}
     return [entity.name, *(entity.data.get("synonyms") or []),
             *(str(ids[k]) for k in ("pubchem_cid", "cas", "chebi") if ids.get(k))]
+
+
+@pytest.fixture(scope="module", params=["one index", "shards"])
+def base_url(request):
+    yield from serve(request.getfixturevalue("sharded_site" if request.param == "shards" else "site"))
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +174,13 @@ def index_requests(tab) -> list[str]:
     return [u for u in tab.requests if "search_index.json" in u]
 
 
-def test_the_search_index_waits_for_a_reader(watched, kbdata):
+@pytest.fixture
+def sharded(request) -> bool:
+    """True when this test runs on the site whose index is in shards."""
+    return request.node.callspec.params.get("base_url") == "shards"
+
+
+def test_the_search_index_waits_for_a_reader(watched, kbdata, sharded):
     tab = watched(color_scheme="light")
     e = next(iter(kbdata.entities["compounds"].values()))
     for path in ("index.html", f"compounds/{e.slug}.html", "evidence-map.html"):
@@ -180,6 +194,9 @@ def test_the_search_index_waits_for_a_reader(watched, kbdata):
     page.locator(".md-search-result__item").first.wait_for()
     assert len(index_requests(tab)) == 1
     assert tab.csp_violations() == [] and tab.errors == [] and tab.foreign_requests() == []
+    # the site in shards answered from its shards, through kb-search-worker.js
+    assert any("/search/kb-" in u for u in tab.requests) == sharded
+    assert any(u.endswith("/kb-search-worker.js") for u in tab.requests) == sharded
 
     page = tab.goto(f"index.html?q={quote(e.name)}")  # a shared search address still searches at once
     page.locator(".md-search-result__item").first.wait_for()

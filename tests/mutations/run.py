@@ -244,6 +244,23 @@ MUTATIONS: list[Mutation] = [
              "elif anchor and path in pages and", "elif False and", ["tests/test_links.py"]),
     Mutation("the generated pages' links are not checked in the build", "scripts/kb/plugin.py",
              "        self.check_links(site)\n", "", ["tests/test_links.py"]),
+    Mutation("the shards give a page's names no more weight than its text", "scripts/kb/shards.py",
+             '"tags": Counter(w for t in tags for w in words(t, separator, drop))}))', '"tags": Counter()}))',
+             ["tests/test_shards.py"]),
+    Mutation("the shards drop an entry's title words", "scripts/kb/shards.py",
+             '"title": Counter(words(title, separator, drop))', '"title": Counter()', ["tests/test_shards.py"]),
+    Mutation("a common word keeps its first entries, not its best", "scripts/kb/shards.py",
+             "hits = sorted(sorted(hits, key=lambda h: (-h[1], h[0]))[:MAX_POSTINGS])",
+             "hits = hits[:MAX_POSTINGS]", ["tests/test_shards.py"]),
+    Mutation("a site in shards keeps Material's worker", "docs/assets/javascripts/kb-search.js",
+             "message.data.config.kb_shards) {", "message.data.config.kb_shards && false) {",
+             [BS, "-k", "shards and (waits or forgiving)"]),
+    Mutation("the shards' worker ranks names like mentions", "docs/assets/javascripts/kb-search-worker.js",
+             "hit[0] += Math.pow(2, postings[i + 1] / steps);", "hit[0] += 1;",
+             [BS, "-k", "shards and (exact or rank)"]),
+    Mutation("the shards' worker matches whole words only", "docs/assets/javascripts/kb-search-worker.js",
+             "v.t[i].lastIndexOf(q.word, 0) === 0;", "v.t[i] === q.word;",
+             [BS, "-k", "shards and sub_pages"]),
 ]
 
 

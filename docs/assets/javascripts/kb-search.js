@@ -20,6 +20,11 @@
  *    as a lunr fuzzy term ("sarkosine~2", edit distance 1 for words of 4-7 letters, 2 from 8), and
  *    the theme is given that answer instead, marked in the result count as spelled loosely.
  *
+ * 4. A site too large for one index (scripts/kb/shards.py) says so in its index's config
+ *    (kb_shards): its setup message then goes to kb-search-worker.js, a worker of the same protocol
+ *    that looks the index up in shards instead of loading it whole, and Material's worker is
+ *    stopped. Everything above works on its answers alike.
+ *
  * 3. A page whose name or synonym is exactly what was typed comes first, whatever the word counts
  *    of other pages (lunr counts a word twice in "seryl-glycine, L-seryl-glycine"): "glycine" finds
  *    Glycine before Ser-Gly, "dserine" finds D-serine. Exact means equal once case and every
@@ -80,6 +85,7 @@
   if (new URLSearchParams(window.location.search).has("q")) want();
 
   // ---- 2. forgive a typo -------------------------------------------------------------------
+  var SETUP = 0;
   var QUERY = 2;
   var RESULT = 3;
   var Native = window.Worker;
@@ -151,8 +157,9 @@
     data.items = exact.concat(rest);
   }
 
-  function forgive(worker) {
-    var post = worker.postMessage.bind(worker);
+  function forgive(worker, url) {
+    var native = worker.postMessage.bind(worker);
+    var shards = null;    // 4. the worker over the index in shards, once the setup asked for it
     var addListener = worker.addEventListener.bind(worker);
     var removeListener = worker.removeEventListener.bind(worker);
     var listeners = [];   // the theme's message listeners: [theirs, ours]
@@ -167,15 +174,25 @@
       });
     }
 
+    function post(message) {
+      return shards ? shards.postMessage(message) : native(message);
+    }
+
     worker.postMessage = function (message) {
+      if (message && message.type === SETUP && !shards && message.data && message.data.config &&
+          message.data.config.kb_shards) {
+        shards = new Native(String(url).replace(/workers\/search\.[^/?#]*\.js/, "kb-search-worker.js"));
+        shards.addEventListener("message", answer);
+        worker.terminate();
+      }
       if (message && message.type === QUERY) {
         latest = message.data;
         sent.push({query: message.data, loose: null});
       }
-      return post.apply(worker, arguments);
+      return post(message);
     };
 
-    addListener("message", function (event) {
+    function answer(event) {
       var message = event.data;
       if (!message || message.type !== RESULT || !sent.length) return deliver(message);
       var asked = sent.shift();
@@ -183,7 +200,8 @@
         var words = asked.query === latest ? unmatched(asked.query, message.data) : [];
         if (!words.length) {
           exactFirst(asked.query, message.data);
-          return deliver(message);
+          deliver(message);
+          return bestOf(message.data);
         }
         sent.push({query: asked.query, loose: words});
         post({type: QUERY, data: loosely(asked.query, words)});
@@ -204,8 +222,19 @@
       if (meta && (message.data.items || []).length) {
         meta.textContent += " (similar spellings)";
       }
+      return bestOf(message.data);
+    }
+
+    // 4. The worker over shards lists the best pages only: say of how many matching entries.
+    function bestOf(data) {
+      var meta = document.querySelector(".md-search-result__meta");
+      var shown = (data.items || []).length;
+      if (meta && shown && data.kb_matches > shown) {
+        meta.textContent += " (the best of " + data.kb_matches.toLocaleString("en") + " matching entries)";
+      }
       return undefined;
-    });
+    }
+    addListener("message", answer);
 
     worker.addEventListener = function (type, listener, options) {
       if (type !== "message") return addListener(type, listener, options);
@@ -221,7 +250,7 @@
 
   function KBWorker(url, options) {
     var worker = arguments.length > 1 ? new Native(url, options) : new Native(url);
-    if (/\/workers\/search\.[^/]*\.js(?:[?#]|$)/.test(String(url))) forgive(worker);
+    if (/\/workers\/search\.[^/]*\.js(?:[?#]|$)/.test(String(url))) forgive(worker, url);
     return worker;
   }
   KBWorker.prototype = Native.prototype;

@@ -1,0 +1,184 @@
+"""Search in shards, for a site too large for Material's one search_index.json.
+
+Material's search fetches every entry of the site (search/search_index.json) and builds a lunr
+index of it in the reader's browser at the first search: at 50,000 claims that is 90 MB and most
+of a minute. Written in shards instead, the index is looked up, not loaded: a query fetches the
+word list of its words' first letters, the postings of the words it asks for and the few entries
+it shows. The search box, the result list and kb-search.js stay as they are: the reader's query
+goes to a search worker of our own (docs/assets/javascripts/kb-search-worker.js) that speaks
+Material's worker protocol, in place of Material's when search_index.json's config carries
+`kb_shards` (kb-search.js makes the switch).
+
+The worker scores as Material's lunr index does, in its essentials: the fields' boosts (tags,
+title, text), BM25's term frequency without length normalisation (Material sets b = 0), lunr's
+idf, the entry's boost, and Material's boosts after the query (a page over its sections, entries
+that hold more of the query's words); words are matched by prefix, as Material appends a wildcard
+to every word, and `word~N` (kb-search.js's second try) by edit distance. What it gives up, to
+stay small: a word keeps only its best MAX_POSTINGS entries, a result list shows the best
+MAX_GROUPS pages, and a section's text is shown cut to SNIPPET characters.
+
+Files, under search/kb-<hash of their contents>/ (a new build never meets an old build's files in
+a reader's cache):
+- pages.json: the first entry of each page (entries are in page order: a page, then its sections);
+- v/<first letter, hex>.json: the words that start with that letter, sorted: {t: words,
+  n: entries holding each, s: the postings shard holding each};
+- p/<n>.json: {word: [entry, weight, entry - previous entry, weight, ...]}, the weight as
+  round(16 * log2(weight));
+- d/<n>.json: entries n * DOCS_PER_CHUNK onwards: [location, title, text, tags], plain text.
+"""
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+from . import cache
+
+STOP_WORDS = (  # noqa: SIM905 -- lunr 2.3.9's English stop words (lunr.stopWordFilter), as Material drops them
+    "a able about across after all almost also am among an and any are as at be because been but by can "
+    "cannot could dear did do does either else ever every for from get got had has have he her hers him "
+    "his how however i if in into is it its just least let like likely may me might most must my neither "
+    "no nor not of off often on only or other our own rather said say says she should since so some than "
+    "that the their them then there these they this tis to too twas us wants was we were what when where "
+    "which while who whom why will with would yet you your").split()
+MAX_POSTINGS = 1000  # entries kept per word, the best first
+MAX_GROUPS = 30  # pages a result list shows (the worker reads it from the manifest)
+DOCS_PER_CHUNK = 16
+SHARD_BYTES = 32_000  # a postings shard's size, about
+SNIPPET = 240  # characters of a section's text shown in a result
+AUTO_ABOVE = 5_000_000  # characters of entries' text above which `search_shards: auto` shards
+K1 = 1.2  # lunr's BM25 k1
+WEIGHT_STEPS = 16  # a weight's resolution: 2 ** (1/16), 4.4%
+
+_TAGS = re.compile(r"<[^>]*>")
+_TRIM = re.compile(r"^[\W_]+|[\W_]+$")
+
+
+def plain(value: str) -> str:
+    """An entry's field as the reader sees it: tags dropped, character references spelled out,
+    white space collapsed."""
+    return " ".join(html.unescape(_TAGS.sub(" ", value)).split())
+
+
+def words(text: str, separator: re.Pattern[str], stop: frozenset[str]) -> list[str]:
+    """The words of plain text as the worker reads a query: split at the search separator,
+    lower-cased, trimmed of what is neither letter nor digit, stop words dropped."""
+    out = []
+    for token in separator.split(text.lower()):
+        token = _TRIM.sub("", token)
+        if token and token not in stop:
+            out.append(token)
+    return out
+
+
+def snippet(text: str) -> str:
+    if len(text) <= SNIPPET:
+        return text
+    cut = text.rfind(" ", 0, SNIPPET)
+    return text[: cut if cut > SNIPPET // 2 else SNIPPET] + " …"
+
+
+def too_large(entries: list[dict]) -> bool:
+    """True when one search_index.json would take the reader's browser seconds to load and index."""
+    return sum(len(str(e.get("text", ""))) + len(str(e.get("title", ""))) for e in entries) > AUTO_ABOVE
+
+
+def write(entries: list[dict], config: dict, folder: Path) -> dict:
+    """Write the shards of `entries` (Material's search entries, in order) under folder/; return
+    the manifest the worker reads (search_index.json's config.kb_shards)."""
+    separator = re.compile(config.get("separator") or r"[\s\-]+")
+    stop = STOP_WORDS if "stopWordFilter" in (config.get("pipeline") or []) else []
+    drop = frozenset(stop)
+    boosts = {f: float((config.get("fields") or {}).get(f, {}).get("boost", 1.0)) for f in ("title", "text", "tags")}
+    docs, frequencies = [], []
+    for entry in entries:
+        title, text = plain(str(entry.get("title", ""))), plain(str(entry.get("text", "")))
+        tags = [plain(str(t)) for t in entry.get("tags") or []]
+        docs.append([entry["location"], title, snippet(text), tags])
+        frequencies.append((float(entry.get("boost", 1) or 1), {
+            "title": Counter(words(title, separator, drop)), "text": Counter(words(text, separator, drop)),
+            "tags": Counter(w for t in tags for w in words(t, separator, drop))}))
+    postings = _postings(frequencies, boosts)
+
+    files: dict[str, object] = {"pages.json": _deltas(
+        [i for i, d in enumerate(docs) if i == 0 or _path(docs[i - 1][0]) != _path(d[0])])}
+    shards: list[dict[str, list[int]]] = [{}]
+    shard_of: dict[str, int] = {}
+    size = 0
+    for term in sorted(postings):
+        if size >= SHARD_BYTES:
+            shards.append({})
+            size = 0
+        encoded = _encode(postings[term][1])
+        shards[-1][term] = encoded
+        shard_of[term] = len(shards) - 1
+        size += len(term) + 4 + sum(len(str(n)) + 1 for n in encoded)
+    for i, shard in enumerate(shards):
+        files[f"p/{i}.json"] = shard
+    letters: dict[str, list[str]] = {}
+    for term in sorted(postings):
+        letters.setdefault(f"{ord(term[0]):x}", []).append(term)
+    for letter, terms in letters.items():
+        files[f"v/{letter}.json"] = {"t": terms, "n": [postings[t][0] for t in terms],
+                                     "s": [shard_of[t] for t in terms]}
+    for start in range(0, len(docs), DOCS_PER_CHUNK):
+        files[f"d/{start // DOCS_PER_CHUNK}.json"] = docs[start:start + DOCS_PER_CHUNK]
+
+    blobs = {name: json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+             for name, value in sorted(files.items())}
+    version = cache.digest(*(part for name, blob in blobs.items() for part in (name, blob)))[:12]
+    base = folder / f"kb-{version}"
+    for name, blob in blobs.items():
+        path = base / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(blob)
+    return {"path": f"kb-{version}/", "docs": len(docs), "chunk": DOCS_PER_CHUNK, "groups": MAX_GROUPS,
+            "steps": WEIGHT_STEPS, "stop": stop, "letters": sorted(letters)}
+
+
+def _path(location: str) -> str:
+    return location.split("#", 1)[0]
+
+
+def _postings(frequencies: list[tuple[float, dict[str, Counter[str]]]],
+              boosts: dict[str, float]) -> dict[str, tuple[int, list[tuple[int, float]]]]:
+    """Each word's number of entries and its best MAX_POSTINGS (entry, weight), by entry: the
+    weight is lunr's for the word in the entry, summed over the fields."""
+    found: dict[str, list[tuple[int, float]]] = {}
+    for doc, (boost, fields) in enumerate(frequencies):
+        scores: dict[str, float] = {}
+        for field, counts in fields.items():
+            for term, tf in counts.items():
+                scores[term] = scores.get(term, 0.0) + boosts[field] * (K1 + 1) * tf / (K1 + tf)
+        for term, score in scores.items():
+            found.setdefault(term, []).append((doc, score * boost))
+    n = len(frequencies)
+    out = {}
+    for term, hits in found.items():
+        df = len(hits)
+        idf = math.log(1 + abs((n - df + 0.5) / (df + 0.5)))
+        if df > MAX_POSTINGS:
+            hits = sorted(sorted(hits, key=lambda h: (-h[1], h[0]))[:MAX_POSTINGS])
+        out[term] = (df, [(doc, score * idf) for doc, score in hits])
+    return out
+
+
+def _encode(hits: list[tuple[int, float]]) -> list[int]:
+    """[entry, weight, entry - previous entry, weight, ...], the weight as round(16 log2(weight))."""
+    out, previous = [], 0
+    for doc, weight in hits:
+        out += [doc - previous, round(WEIGHT_STEPS * math.log2(weight)) if weight > 0 else -999]
+        previous = doc
+    return out
+
+
+def _deltas(numbers: Iterable[int]) -> list[int]:
+    out, previous = [], 0
+    for n in numbers:
+        out.append(n - previous)
+        previous = n
+    return out

@@ -1,0 +1,155 @@
+"""The search index in shards (kb.shards), on the real site: it holds every entry of Material's
+index, in order, finds each entry by every word of its title and names, keeps a common word's best
+entries, and is written the same way every time. (What a reader sees of it, in Chromium, is
+tests/browser/test_browser_search.py, which runs every search test on both indexes.)"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import pytest
+
+from kb import shards
+from kbtest import REPO
+
+
+def read(site: Path) -> tuple[dict, Path]:
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    manifest = index["config"]["kb_shards"]
+    return index, site / "search" / manifest["path"]
+
+
+def decode(postings: list[int], steps: int) -> dict[int, float]:
+    out, doc = {}, 0
+    for i in range(0, len(postings), 2):
+        doc += postings[i]
+        out[doc] = 2 ** (postings[i + 1] / steps)
+    return out
+
+
+def lookup(folder: Path, manifest: dict, word: str) -> dict[int, float]:
+    """What the worker reads for one exact word: its entries and their weights."""
+    letter = f"{ord(word[0]):x}"
+    if letter not in manifest["letters"]:
+        return {}
+    vocab = json.loads((folder / "v" / f"{letter}.json").read_text(encoding="utf-8"))
+    if word not in vocab["t"]:
+        return {}
+    shard = vocab["s"][vocab["t"].index(word)]
+    postings = json.loads((folder / "p" / f"{shard}.json").read_text(encoding="utf-8"))[word]
+    return decode(postings, manifest["steps"])
+
+
+def test_the_real_site_keeps_one_index_and_its_sharded_twin_holds_every_entry_in_order(site, sharded_site):
+    one = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    assert one["docs"] and "kb_shards" not in one["config"], "the real site is small: `auto` keeps one index"
+    assert not list((site / "search").glob("kb-*"))
+
+    index, folder = read(sharded_site)
+    manifest = index["config"]["kb_shards"]
+    assert index["docs"] == [] and (sharded_site / "search" / "search_index.json").stat().st_size < 10_000
+    assert {k: v for k, v in index["config"].items() if k != "kb_shards"} == one["config"]
+    chunks = sorted(folder.glob("d/*.json"), key=lambda p: int(p.stem))
+    docs = [d for c in chunks for d in json.loads(c.read_text(encoding="utf-8"))]
+    assert manifest["docs"] == len(docs) == len(one["docs"])
+    assert [d[0] for d in docs] == [e["location"] for e in one["docs"]]
+    assert [d[1] for d in docs] == [shards.plain(e["title"]) for e in one["docs"]]
+    assert all(len(d[2]) <= shards.SNIPPET + 2 for d in docs)
+
+    starts, at = [], 0
+    for delta in json.loads((folder / "pages.json").read_text(encoding="utf-8")):
+        at += delta
+        starts.append(at)
+    assert [docs[i][0] for i in starts] == [e["location"] for e in one["docs"] if "#" not in e["location"]]
+
+
+def test_every_entry_is_found_by_each_word_of_its_title_and_tags(sharded_site):
+    index, folder = read(sharded_site)
+    manifest, config = index["config"]["kb_shards"], index["config"]
+    separator, stop = re.compile(config["separator"]), frozenset(manifest["stop"])
+    docs = [d for c in sorted(folder.glob("d/*.json"), key=lambda p: int(p.stem))
+            for d in json.loads(c.read_text(encoding="utf-8"))]
+    missing, checked = [], 0
+    for i, (location, title, _text, tags) in enumerate(docs):
+        for word in shards.words(" ".join([title, *tags]), separator, stop):
+            found = lookup(folder, manifest, word)
+            checked += 1
+            if i not in found and len(found) < shards.MAX_POSTINGS:
+                missing.append((location, word))
+    assert checked > 500 and missing == []
+
+
+def test_a_name_weighs_more_than_a_mention(sharded_site):
+    """Tags (a page's names) weigh most, then the title, then the text, as Material's boosts say."""
+    index, folder = read(sharded_site)
+    manifest = index["config"]["kb_shards"]
+    docs = [d for c in sorted(folder.glob("d/*.json"), key=lambda p: int(p.stem))
+            for d in json.loads(c.read_text(encoding="utf-8"))]
+    found = lookup(folder, manifest, "sarcosine")
+    page = next(i for i, d in enumerate(docs) if d[0] == "compounds/sarcosine.html")
+    assert found[page] == max(found.values())
+    mention = next(i for i in found if "sarcosine" not in docs[i][1].lower() and not docs[i][3])
+    assert found[page] > 1000 * found[mention]
+
+
+def entries(n: int, common: str = "glycine") -> list[dict]:
+    out = []
+    for i in range(n):
+        title = f"Page {i}" + (f" {common}" if i % 100 == 7 else "")
+        out.append({"location": f"p{i}.html", "title": title, "text": f"{common} mentioned once in {i}."})
+        out.append({"location": f"p{i}.html#s", "title": "A section", "text": f"word{i} &amp; <code>x</code>"})
+    return out
+
+
+CONFIG = {"separator": r"[\s\-]+", "pipeline": ["stopWordFilter"],
+          "fields": {"title": {"boost": 1e3}, "text": {"boost": 1.0}, "tags": {"boost": 1e6}}}
+
+
+def test_a_common_word_keeps_its_best_entries_and_counts_them_all(tmp_path):
+    n = shards.MAX_POSTINGS + 200
+    manifest = shards.write(entries(n), CONFIG, tmp_path)
+    folder = tmp_path / manifest["path"]
+    found = lookup(folder, manifest, "glycine")
+    assert len(found) == shards.MAX_POSTINGS
+    in_title = {2 * i for i in range(n) if i % 100 == 7}
+    assert in_title <= set(found), "every entry naming it in its title is kept"
+    vocab = json.loads((folder / "v" / f"{ord('g'):x}.json").read_text(encoding="utf-8"))
+    assert vocab["n"][vocab["t"].index("glycine")] == n
+    assert lookup(folder, manifest, "mentioned") and lookup(folder, manifest, "once")
+    assert lookup(folder, manifest, "in") == {}, "a stop word is not indexed"
+    assert lookup(folder, manifest, "amp") == {} and lookup(folder, manifest, "code") == {}, \
+        "character references and tags are not words"
+
+
+def test_weights_round_to_a_sixteenth_of_a_doubling():
+    for weight in (0.013, 1.0, 2.2, 1234.5, 3.3e9):
+        (back,) = decode(shards._encode([(0, weight)]), shards.WEIGHT_STEPS).values()
+        assert abs(math.log2(back) - math.log2(weight)) <= 1 / (2 * shards.WEIGHT_STEPS) + 1e-12
+
+
+def files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_the_same_entries_make_the_same_files(tmp_path):
+    a = shards.write(entries(300), CONFIG, tmp_path / "a")
+    b = shards.write(entries(300), CONFIG, tmp_path / "b")
+    assert a == b
+    assert files(tmp_path / "a") == files(tmp_path / "b")
+    c = shards.write(entries(301), CONFIG, tmp_path / "c")
+    assert c["path"] != a["path"], "other entries, another folder: a reader's cache never mixes two builds"
+
+
+@pytest.mark.parametrize("size, expected", [(10, False), (shards.AUTO_ABOVE + 1, True)])
+def test_auto_shards_only_an_index_too_large_to_load(size, expected):
+    assert shards.too_large([{"location": "a.html", "title": "", "text": "x" * size}]) is expected
+
+
+def test_the_stop_words_are_lunrs():
+    source = (REPO / "node_modules" / "lunr" / "lunr.js")
+    if not source.exists():
+        pytest.skip("lunr is not installed (npm ci)")
+    listed = re.search(r"lunr\.stopWordFilter = lunr\.generateStopWordFilter\(\[(.*?)\]\)", source.read_text(), re.S)
+    assert listed and re.findall(r"'([^']*)'", listed.group(1)) == shards.STOP_WORDS
