@@ -78,13 +78,19 @@ def site_stats(site: Path) -> dict[str, Any]:
     non_index = [x for x in pages if not INDEX_PAGES.search(x[1])]
     index = [x for x in pages if INDEX_PAGES.search(x[1])]
     search = site / "search" / "search_index.json"
+    entries = json.loads(search.read_text(encoding="utf-8")) if search.exists() else {"config": {}, "docs": []}
+    shards = entries["config"].get("kb_shards")  # the index in shards (kb.shards): search_index.json is its config
+    search_files = [p.stat().st_size for p in (site / "search").rglob("*") if p.is_file()] if search.exists() else []
     return {
         "pages": len(pages), "site_mb": total / 1e6,
         "largest_page": max(non_index, default=(0, "")),
         "largest_index_page": max(index, default=(0, "")),
         "median_page_kb": statistics.median(s for s, _ in pages) / 1e3 if pages else 0.0,
-        "search_mb": search.stat().st_size / 1e6 if search.exists() else 0.0,
-        "search_docs": len(json.loads(search.read_text(encoding="utf-8"))["docs"]) if search.exists() else 0,
+        "search_mb": sum(search_files) / 1e6,
+        "search_docs": shards["docs"] if shards else len(entries["docs"]),
+        "search_sharded": bool(shards),
+        "search_files": len(search_files),
+        "search_largest_kb": max(search_files, default=0) / 1e3,
     }
 
 

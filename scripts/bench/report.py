@@ -61,7 +61,10 @@ def checks(rows: list[Row], serve: Row | None, search: Row | None, browser: Row 
         worst = max(serve["reload_s"])
         out.append(f"mkdocs serve, real corpus ({serve['claims']} claims): edit shown after {worst:.2f}s at worst "
                    f"(target < 1s): {'holds' if worst < 1 else 'MISSES'}")
-    if search:
+    if search and "shards" in search:
+        out.append(f"search at {rows[-1]['claims']:,} claims: the index in {search['shards']:,} shards, "
+                   f"{search['shards_mb']:.1f} MB in all, the largest {search['largest_shard_kb']:.1f} KB")
+    elif search:
         out.append(f"search at {rows[-1]['claims']:,} claims: search_index.json {rows[-1]['search_mb']:.1f} MB, "
                    f"lunr index build {search['index_ms'] / 1000:.1f}s in node, slowest query "
                    f"{max(search['query_ms']):.0f} ms")
@@ -89,7 +92,10 @@ def last_line(rows: list[Row], serve: Row | None, search: Row | None, browser: R
         pairs["search_transfer_mb"] = f"{browser['transfer_mb']:.2f}"
     if serve:
         pairs["serve_reload_s"] = f"{max(serve['reload_s']):.2f}"
-    if search:
+    if search and "shards" in search:
+        pairs["search_shards"] = search["shards"]
+        pairs["search_largest_shard_kb"] = f"{search['largest_shard_kb']:.1f}"
+    elif search:
         pairs["search_index_s"] = f"{search['index_ms'] / 1000:.2f}"
         pairs["search_query_ms"] = f"{max(search['query_ms']):.1f}"
     return " ".join(f"{k}={v}" for k, v in pairs.items())

@@ -64,14 +64,15 @@ def plain(value: str) -> str:
     return " ".join(html.unescape(_TAGS.sub(" ", value)).split())
 
 
-def words(text: str, separator: re.Pattern[str], stop: frozenset[str]) -> list[str]:
-    """The words of plain text as the worker reads a query: split at the search separator,
-    lower-cased, trimmed of what is neither letter nor digit, stop words dropped."""
-    out = []
-    for token in separator.split(text.lower()):
-        token = _TRIM.sub("", token)
+def words(text: str, separator: re.Pattern[str], stop: frozenset[str]) -> Counter[str]:
+    """The words of plain text, counted, as the worker reads a query: split at the search
+    separator, lower-cased, trimmed of what is neither letter nor digit, stop words dropped."""
+    out: Counter[str] = Counter()
+    for token, n in Counter(separator.split(text.lower())).items():
+        if token and not (token[0].isalnum() and token[-1].isalnum()):
+            token = _TRIM.sub("", token)
         if token and token not in stop:
-            out.append(token)
+            out[token] += n
     return out
 
 
@@ -94,31 +95,32 @@ def write(entries: list[dict], config: dict, folder: Path) -> dict:
     stop = STOP_WORDS if "stopWordFilter" in (config.get("pipeline") or []) else []
     drop = frozenset(stop)
     boosts = {f: float((config.get("fields") or {}).get(f, {}).get("boost", 1.0)) for f in ("title", "text", "tags")}
+
     docs, frequencies = [], []
     for entry in entries:
         title, text = plain(str(entry.get("title", ""))), plain(str(entry.get("text", "")))
         tags = [plain(str(t)) for t in entry.get("tags") or []]
         docs.append([entry["location"], title, snippet(text), tags])
         frequencies.append((float(entry.get("boost", 1) or 1), {
-            "title": Counter(words(title, separator, drop)), "text": Counter(words(text, separator, drop)),
-            "tags": Counter(w for t in tags for w in words(t, separator, drop))}))
+            "title": words(title, separator, drop), "text": words(text, separator, drop),
+            "tags": words(" ".join(tags), separator, drop)}))
     postings = _postings(frequencies, boosts)
 
     files: dict[str, object] = {"pages.json": _deltas(
         [i for i, d in enumerate(docs) if i == 0 or _path(docs[i - 1][0]) != _path(d[0])])}
-    shards: list[dict[str, list[int]]] = [{}]
+    shards: list[list[str]] = [[]]  # each shard's members, as JSON text: "word":[...]
     shard_of: dict[str, int] = {}
     size = 0
     for term in sorted(postings):
         if size >= SHARD_BYTES:
-            shards.append({})
+            shards.append([])
             size = 0
-        encoded = _encode(postings[term][1])
-        shards[-1][term] = encoded
+        _, idf, hits = postings[term]
+        member = f"{json.dumps(term, ensure_ascii=False)}:[{','.join(map(str, _encode(hits, idf)))}]"
+        shards[-1].append(member)
         shard_of[term] = len(shards) - 1
-        size += len(term) + 4 + sum(len(str(n)) + 1 for n in encoded)
-    for i, shard in enumerate(shards):
-        files[f"p/{i}.json"] = shard
+        size += len(member) + 1
+    texts = {f"p/{i}.json": "{" + ",".join(members) + "}" for i, members in enumerate(shards)}
     letters: dict[str, list[str]] = {}
     for term in sorted(postings):
         letters.setdefault(f"{ord(term[0]):x}", []).append(term)
@@ -128,8 +130,8 @@ def write(entries: list[dict], config: dict, folder: Path) -> dict:
     for start in range(0, len(docs), DOCS_PER_CHUNK):
         files[f"d/{start // DOCS_PER_CHUNK}.json"] = docs[start:start + DOCS_PER_CHUNK]
 
-    blobs = {name: json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-             for name, value in sorted(files.items())}
+    texts.update((name, json.dumps(value, ensure_ascii=False, separators=(",", ":"))) for name, value in files.items())
+    blobs = {name: texts[name].encode("utf-8") for name in sorted(texts)}
     version = cache.digest(*(part for name, blob in blobs.items() for part in (name, blob)))[:12]
     base = folder / f"kb-{version}"
     for name, blob in blobs.items():
@@ -145,9 +147,9 @@ def _path(location: str) -> str:
 
 
 def _postings(frequencies: list[tuple[float, dict[str, Counter[str]]]],
-              boosts: dict[str, float]) -> dict[str, tuple[int, list[tuple[int, float]]]]:
-    """Each word's number of entries and its best MAX_POSTINGS (entry, weight), by entry: the
-    weight is lunr's for the word in the entry, summed over the fields."""
+              boosts: dict[str, float]) -> dict[str, tuple[int, float, list[tuple[int, float]]]]:
+    """Each word's number of entries, its idf, and its best MAX_POSTINGS (entry, weight / idf), by
+    entry: the weight is lunr's for the word in the entry, summed over the fields."""
     found: dict[str, list[tuple[int, float]]] = {}
     for doc, (boost, fields) in enumerate(frequencies):
         scores: dict[str, float] = {}
@@ -163,14 +165,16 @@ def _postings(frequencies: list[tuple[float, dict[str, Counter[str]]]],
         idf = math.log(1 + abs((n - df + 0.5) / (df + 0.5)))
         if df > MAX_POSTINGS:
             hits = sorted(sorted(hits, key=lambda h: (-h[1], h[0]))[:MAX_POSTINGS])
-        out[term] = (df, [(doc, score * idf) for doc, score in hits])
+        out[term] = (df, idf, hits)
     return out
 
 
-def _encode(hits: list[tuple[int, float]]) -> list[int]:
-    """[entry, weight, entry - previous entry, weight, ...], the weight as round(16 log2(weight))."""
+def _encode(hits: list[tuple[int, float]], idf: float = 1.0) -> list[int]:
+    """[entry, weight, entry - previous entry, weight, ...], each weight times idf, as
+    round(16 log2(weight))."""
     out, previous = [], 0
-    for doc, weight in hits:
+    for doc, score in hits:
+        weight = score * idf
         out += [doc - previous, round(WEIGHT_STEPS * math.log2(weight)) if weight > 0 else -999]
         previous = doc
     return out
