@@ -3,7 +3,7 @@
 Material's search fetches every entry of the site (search/search_index.json) and builds a lunr
 index of it in the reader's browser at the first search: at 50,000 claims that is 90 MB and most
 of a minute. Written in shards instead, the index is looked up, not loaded: a query fetches the
-word list of its words' first letters, the postings of the words it asks for and the few entries
+word list of its words' first letters (or first two), the postings of the words it asks for and the few entries
 it shows. The search box, the result list and kb-search.js stay as they are: the reader's query
 goes to a search worker of our own (docs/assets/javascripts/kb-search-worker.js) that speaks
 Material's worker protocol, in place of Material's when search_index.json's config carries
@@ -20,18 +20,21 @@ MAX_GROUPS pages, and a section's text is shown cut to SNIPPET characters.
 Files, under search/kb-<hash of their contents>/ (a new build never meets an old build's files in
 a reader's cache):
 - pages.json: the first entry of each page (entries are in page order: a page, then its sections);
-- v/<first letter, hex>.json: the words that start with that letter, sorted: {t: words,
-  n: entries holding each, s: the postings shard holding each};
+- v/<first letter>.json: the words that start with that letter, sorted: {t: words, n: entries
+  holding each, s: the postings shard holding each}; a letter with too many words has a list per
+  first two letters instead (v/<first>-<second>.json; letters as hexadecimal code points);
 - p/<n>.json: {word: [entry, weight, entry - previous entry, weight, ...]}, the weight as
   round(16 * log2(weight));
 - d/<n>.json: entries n * DOCS_PER_CHUNK onwards: [location, title, text, tags], plain text.
 """
 from __future__ import annotations
 
+import heapq
 import html
 import json
 import math
 import re
+from array import array
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -49,6 +52,7 @@ MAX_POSTINGS = 1000  # entries kept per word, the best first
 MAX_GROUPS = 30  # pages a result list shows (the worker reads it from the manifest)
 DOCS_PER_CHUNK = 16
 SHARD_BYTES = 32_000  # a postings shard's size, about
+VOCAB_BYTES = 64_000  # a word list larger than this is split by the words' first two letters
 SNIPPET = 240  # characters of a section's text shown in a result
 AUTO_ABOVE = 5_000_000  # characters of entries' text above which `search_shards: auto` shards
 K1 = 1.2  # lunr's BM25 k1
@@ -96,15 +100,15 @@ def write(entries: list[dict], config: dict, folder: Path) -> dict:
     drop = frozenset(stop)
     boosts = {f: float((config.get("fields") or {}).get(f, {}).get("boost", 1.0)) for f in ("title", "text", "tags")}
 
-    docs, frequencies = [], []
+    docs, gathered = [], _Postings(boosts)
     for entry in entries:
         title, text = plain(str(entry.get("title", ""))), plain(str(entry.get("text", "")))
         tags = [plain(str(t)) for t in entry.get("tags") or []]
         docs.append([entry["location"], title, snippet(text), tags])
-        frequencies.append((float(entry.get("boost", 1) or 1), {
+        gathered.add(float(entry.get("boost", 1) or 1), {
             "title": words(title, separator, drop), "text": words(text, separator, drop),
-            "tags": words(" ".join(tags), separator, drop)}))
-    postings = _postings(frequencies, boosts)
+            "tags": words(" ".join(tags), separator, drop)})
+    postings = gathered.best()
 
     files: dict[str, object] = {"pages.json": _deltas(
         [i for i, d in enumerate(docs) if i == 0 or _path(docs[i - 1][0]) != _path(d[0])])}
@@ -123,10 +127,18 @@ def write(entries: list[dict], config: dict, folder: Path) -> dict:
     texts = {f"p/{i}.json": "{" + ",".join(members) + "}" for i, members in enumerate(shards)}
     letters: dict[str, list[str]] = {}
     for term in sorted(postings):
-        letters.setdefault(f"{ord(term[0]):x}", []).append(term)
+        letters.setdefault(term[0], []).append(term)
+    vocab = []
     for letter, terms in letters.items():
-        files[f"v/{letter}.json"] = {"t": terms, "n": [postings[t][0] for t in terms],
-                                     "s": [shard_of[t] for t in terms]}
+        lists = {letter: terms}
+        if sum(len(t) + 12 for t in terms) > VOCAB_BYTES:  # split by the first two letters
+            lists = {}
+            for term in terms:
+                lists.setdefault(term[:2], []).append(term)
+        for prefix, part in lists.items():
+            vocab.append(_key(prefix))
+            files[f"v/{_key(prefix)}.json"] = {"t": part, "n": [postings[t][0] for t in part],
+                                               "s": [shard_of[t] for t in part]}
     for start in range(0, len(docs), DOCS_PER_CHUNK):
         files[f"d/{start // DOCS_PER_CHUNK}.json"] = docs[start:start + DOCS_PER_CHUNK]
 
@@ -139,34 +151,54 @@ def write(entries: list[dict], config: dict, folder: Path) -> dict:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(blob)
     return {"path": f"kb-{version}/", "docs": len(docs), "chunk": DOCS_PER_CHUNK, "groups": MAX_GROUPS,
-            "steps": WEIGHT_STEPS, "stop": stop, "letters": sorted(letters)}
+            "steps": WEIGHT_STEPS, "stop": stop, "vocab": sorted(vocab)}
+
+
+def _key(prefix: str) -> str:
+    """A word list's name: its words' first letter, or first two, as hexadecimal code points."""
+    return "-".join(f"{ord(c):x}" for c in prefix)
 
 
 def _path(location: str) -> str:
     return location.split("#", 1)[0]
 
 
-def _postings(frequencies: list[tuple[float, dict[str, Counter[str]]]],
-              boosts: dict[str, float]) -> dict[str, tuple[int, float, list[tuple[int, float]]]]:
-    """Each word's number of entries, its idf, and its best MAX_POSTINGS (entry, weight / idf), by
-    entry: the weight is lunr's for the word in the entry, summed over the fields."""
-    found: dict[str, list[tuple[int, float]]] = {}
-    for doc, (boost, fields) in enumerate(frequencies):
+class _Postings:
+    """Each word's entries and their weights, gathered entry by entry in compact arrays (a large
+    site's index holds millions of them)."""
+
+    def __init__(self, boosts: dict[str, float]) -> None:
+        self.boosts = boosts
+        self.n = 0
+        self.found: dict[str, tuple[array[int], array[float]]] = {}
+
+    def add(self, boost: float, fields: dict[str, Counter[str]]) -> None:
+        """The next entry: its boost and its words counted by field. A word's weight in it is
+        lunr's, summed over the fields, idf aside."""
         scores: dict[str, float] = {}
         for field, counts in fields.items():
+            b = self.boosts[field]
             for term, tf in counts.items():
-                scores[term] = scores.get(term, 0.0) + boosts[field] * (K1 + 1) * tf / (K1 + tf)
+                scores[term] = scores.get(term, 0.0) + b * (K1 + 1) * tf / (K1 + tf)
         for term, score in scores.items():
-            found.setdefault(term, []).append((doc, score * boost))
-    n = len(frequencies)
-    out = {}
-    for term, hits in found.items():
-        df = len(hits)
-        idf = math.log(1 + abs((n - df + 0.5) / (df + 0.5)))
-        if df > MAX_POSTINGS:
-            hits = sorted(sorted(hits, key=lambda h: (-h[1], h[0]))[:MAX_POSTINGS])
-        out[term] = (df, idf, hits)
-    return out
+            hit = self.found.get(term)
+            if hit is None:
+                hit = self.found[term] = (array("i"), array("d"))
+            hit[0].append(self.n)
+            hit[1].append(score * boost)
+        self.n += 1
+
+    def best(self) -> dict[str, tuple[int, float, list[tuple[int, float]]]]:
+        """Each word's number of entries, its idf, and its best MAX_POSTINGS (entry, weight / idf)
+        by entry."""
+        out = {}
+        for term, (docs, scores) in self.found.items():
+            df = len(docs)
+            idf = math.log(1 + abs((self.n - df + 0.5) / (df + 0.5)))
+            kept = range(df) if df <= MAX_POSTINGS else sorted(
+                heapq.nlargest(MAX_POSTINGS, range(df), key=lambda j: (scores[j], -docs[j])))
+            out[term] = (df, idf, [(docs[j], scores[j]) for j in kept])
+        return out
 
 
 def _encode(hits: list[tuple[int, float]], idf: float = 1.0) -> list[int]:

@@ -3,9 +3,10 @@
  * A search worker speaking Material for MkDocs' worker protocol (SETUP 0, READY 1, QUERY 2,
  * RESULT 3; integrations/search/worker/message), started by kb-search.js in place of Material's
  * when the site's search_index.json carries config.kb_shards. Nothing is loaded up front: a query
- * fetches the word list of each word's first letter, the postings of the words it matches and the
+ * fetches the word list of each word's first letter (or first two), the postings of the words it matches and the
  * entries it shows, and keeps them for the next query. Answers go out in the order the queries
- * came in (kb-search.js pairs them so).
+ * came in (kb-search.js pairs them so); one the reader has typed past while it waited gets the
+ * answer before it instead of a lookup.
  *
  * Scores follow Material's lunr index (see shards.py): a word matches the words it begins
  * (Material's "word*"), "word~N" the words within N edits (kb-search.js's second try); an entry's
@@ -28,8 +29,11 @@ var manifest = null;
 var base = "";
 var separator = /[\s\-]+/;
 var stop = new Set();
+var vocabKeys = new Set();
 var files = new Map();
 var queue = Promise.resolve();
+var asked = 0;                 // queries received
+var shown = {items: []};       // the last answer
 
 function load(name) {
   var known = files.get(name);
@@ -62,13 +66,17 @@ function parse(query) {
   return out;
 }
 
-function letterOf(word, i) {
-  var cp = word.codePointAt(i || 0);
-  return cp === undefined ? "" : cp.toString(16);
+// The word list a word is in: named by its first two letters where the first has too many words
+// for one list (shards.py), else by its first; null where no indexed word begins so.
+function vocabularyOf(word) {
+  var letters = Array.from(word).slice(0, 2).map(function (c) { return c.codePointAt(0).toString(16); });
+  var two = letters.join("-");
+  if (letters.length === 2 && vocabKeys.has(two)) return two;
+  return letters.length && vocabKeys.has(letters[0]) ? letters[0] : null;
 }
 
-function vocabulary(letter) {
-  return manifest.letters.indexOf(letter) >= 0 ? load("v/" + letter + ".json") : Promise.resolve(null);
+function vocabulary(key) {
+  return key === null ? Promise.resolve(null) : load("v/" + key + ".json");
 }
 
 function lowerBound(list, value) {
@@ -102,9 +110,11 @@ function edits(a, b, max) {
 // The indexed words a query word stands for: [{term, shard}].
 function candidates(q) {
   if (q.fuzzy) {
-    // the first letter, or the second (the first typed in excess), begins the word meant
-    var letters = [letterOf(q.word, 0), letterOf(q.word, String.fromCodePoint(q.word.codePointAt(0)).length)];
-    return Promise.all(letters.filter(Boolean).map(vocabulary)).then(function (vocabs) {
+    // the word meant is in the typed word's list, or, where its first letter was typed in excess,
+    // in the list of the rest
+    var keys = [vocabularyOf(q.word), vocabularyOf(Array.from(q.word).slice(1).join(""))];
+    keys = keys.filter(function (k, i) { return k !== null && keys.indexOf(k) === i; });
+    return Promise.all(keys.map(vocabulary)).then(function (vocabs) {
       var found = [];
       vocabs.forEach(function (v) {
         if (!v) return;
@@ -117,10 +127,12 @@ function candidates(q) {
       return found.slice(0, MAX_FUZZY);
     });
   }
-  return vocabulary(letterOf(q.word)).then(function (v) {
+  var single = Array.from(q.word).length === 1;  // one letter stands for itself, not every word it begins
+  return vocabulary(vocabularyOf(q.word)).then(function (v) {
     if (!v) return [];
     var found = [];
     for (var i = lowerBound(v.t, q.word); i < v.t.length && v.t[i].lastIndexOf(q.word, 0) === 0; i++) {
+      if (single && v.t[i] !== q.word) break;
       found.push({term: v.t[i], shard: v.s[i], exact: v.t[i] === q.word, n: v.n[i]});
     }
     found.sort(function (a, b) { return b.exact - a.exact || b.n - a.n || (a.term < b.term ? -1 : 1); });
@@ -273,13 +285,22 @@ addEventListener("message", function (event) {
     base = new URL("../../search/" + manifest.path, self.location.href).href;
     separator = new RegExp(config.separator || "[\\s\\-]+");
     stop = new Set(manifest.stop);
+    vocabKeys = new Set(manifest.vocab);
     pageStarts();
     postMessage({type: READY});
   } else if (message.type === QUERY) {
     var query = message.data;
-    queue = queue.then(function () { return search(query); }).catch(function (err) {
+    var id = ++asked;
+    queue = queue.then(function () {
+      // a query the reader has typed past is answered with the answer before (kept on screen
+      // until the newest is ready), not looked up
+      return id < asked ? shown : search(query);
+    }).catch(function (err) {
       console.warn("kb search: " + query + ": " + err);
       return {items: []};
-    }).then(function (data) { postMessage({type: RESULT, data: data}); });
+    }).then(function (data) {
+      shown = data;
+      postMessage({type: RESULT, data: data});
+    });
   }
 });
