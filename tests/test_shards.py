@@ -31,7 +31,7 @@ def decode(postings: list[int], steps: int) -> dict[int, float]:
 
 def lookup(folder: Path, manifest: dict, word: str) -> dict[int, float]:
     """What the worker reads for one exact word: its entries and their weights."""
-    keys = [k for k in (shards._key(word[:2]), shards._key(word[:1])) if k in manifest["vocab"]]
+    keys = [k for k in (shards._key(word[:n]) for n in range(len(word), 0, -1)) if k in manifest["vocab"]]
     if not keys:
         return {}
     vocab = json.loads((folder / "v" / f"{keys[0]}.json").read_text(encoding="utf-8"))
@@ -155,13 +155,14 @@ def test_the_stop_words_are_lunrs():
     assert listed and re.findall(r"'([^']*)'", listed.group(1)) == shards.STOP_WORDS
 
 
-def test_a_letter_with_many_words_gets_a_list_per_two_letters_and_every_word_is_found(tmp_path):
+def test_a_letter_with_many_words_gets_lists_by_longer_beginnings_and_every_word_is_found(tmp_path):
     many = [{"location": f"p{i}.html", "title": f"s{i:05d}x word{i % 7}", "text": f"sarcosine {i}"}
             for i in range(6000)]
     manifest = shards.write(many, CONFIG, tmp_path)
     folder = tmp_path / manifest["path"]
     s = f"{ord('s'):x}"
-    assert s not in manifest["vocab"] and f"{s}-{ord('0'):x}" in manifest["vocab"]
+    assert s not in manifest["vocab"] and f"{s}-{ord('0'):x}" not in manifest["vocab"]
+    assert f"{s}-{ord('0'):x}-{ord('0'):x}" in manifest["vocab"]
     assert all((folder / "v" / f"{k}.json").stat().st_size < 2 * shards.VOCAB_BYTES for k in manifest["vocab"])
     for i in range(0, 6000, 97):
         assert set(lookup(folder, manifest, f"s{i:05d}x")) == {i}

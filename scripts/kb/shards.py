@@ -3,7 +3,7 @@
 Material's search fetches every entry of the site (search/search_index.json) and builds a lunr
 index of it in the reader's browser at the first search: at 50,000 claims that is 90 MB and most
 of a minute. Written in shards instead, the index is looked up, not loaded: a query fetches the
-word list of its words' first letters (or first two), the postings of the words it asks for and the few entries
+word list of its words' first letters, the postings of the words it asks for and the few entries
 it shows. The search box, the result list and kb-search.js stay as they are: the reader's query
 goes to a search worker of our own (docs/assets/javascripts/kb-search-worker.js) that speaks
 Material's worker protocol, in place of Material's when search_index.json's config carries
@@ -22,7 +22,10 @@ a reader's cache):
 - pages.json: the first entry of each page (entries are in page order: a page, then its sections);
 - v/<first letter>.json: the words that start with that letter, sorted: {t: words, n: entries
   holding each, s: the postings shard holding each}; a letter with too many words has a list per
-  first two letters instead (v/<first>-<second>.json; letters as hexadecimal code points);
+  first two letters instead (v/<first>-<second>.json; letters as hexadecimal code points), and so
+  on, one letter more, while a list is too large: a word a reader types then finds the list of
+  the longest beginning of it that has one (a beginning so short that its list was split matches
+  only words that end there);
 - p/<n>.json: {word: [entry, weight, entry - previous entry, weight, ...]}, the weight as
   round(16 * log2(weight));
 - d/<n>.json: entries n * DOCS_PER_CHUNK onwards: [location, title, text, tags], plain text.
@@ -52,7 +55,7 @@ MAX_POSTINGS = 1000  # entries kept per word, the best first
 MAX_GROUPS = 30  # pages a result list shows (the worker reads it from the manifest)
 DOCS_PER_CHUNK = 16
 SHARD_BYTES = 32_000  # a postings shard's size, about
-VOCAB_BYTES = 64_000  # a word list larger than this is split by the words' first two letters
+VOCAB_BYTES = 64_000  # a word list larger than this is split by one letter more
 SNIPPET = 240  # characters of a section's text shown in a result
 AUTO_ABOVE = 5_000_000  # characters of entries' text above which `search_shards: auto` shards
 K1 = 1.2  # lunr's BM25 k1
@@ -125,20 +128,10 @@ def write(entries: list[dict], config: dict, folder: Path) -> dict:
         shard_of[term] = len(shards) - 1
         size += len(member) + 1
     texts = {f"p/{i}.json": "{" + ",".join(members) + "}" for i, members in enumerate(shards)}
-    letters: dict[str, list[str]] = {}
-    for term in sorted(postings):
-        letters.setdefault(term[0], []).append(term)
-    vocab = []
-    for letter, terms in letters.items():
-        lists = {letter: terms}
-        if sum(len(t) + 12 for t in terms) > VOCAB_BYTES:  # split by the first two letters
-            lists = {}
-            for term in terms:
-                lists.setdefault(term[:2], []).append(term)
-        for prefix, part in lists.items():
-            vocab.append(_key(prefix))
-            files[f"v/{_key(prefix)}.json"] = {"t": part, "n": [postings[t][0] for t in part],
-                                               "s": [shard_of[t] for t in part]}
+    vocab = _word_lists(sorted(postings))
+    for prefix, part in vocab.items():
+        files[f"v/{_key(prefix)}.json"] = {"t": part, "n": [postings[t][0] for t in part],
+                                           "s": [shard_of[t] for t in part]}
     for start in range(0, len(docs), DOCS_PER_CHUNK):
         files[f"d/{start // DOCS_PER_CHUNK}.json"] = docs[start:start + DOCS_PER_CHUNK]
 
@@ -151,7 +144,25 @@ def write(entries: list[dict], config: dict, folder: Path) -> dict:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(blob)
     return {"path": f"kb-{version}/", "docs": len(docs), "chunk": DOCS_PER_CHUNK, "groups": MAX_GROUPS,
-            "steps": WEIGHT_STEPS, "stop": stop, "vocab": sorted(vocab)}
+            "steps": WEIGHT_STEPS, "stop": stop, "vocab": sorted(_key(p) for p in vocab)}
+
+
+def _word_lists(terms: list[str], depth: int = 1) -> dict[str, list[str]]:
+    """The sorted words in lists by their first `depth` letters; a list larger than VOCAB_BYTES is
+    split by one letter more, keeping under its own name only the words that end there."""
+    lists: dict[str, list[str]] = {}
+    for term in terms:
+        lists.setdefault(term[:depth], []).append(term)
+    out: dict[str, list[str]] = {}
+    for prefix, part in lists.items():
+        longer = [t for t in part if len(t) > depth]
+        if sum(len(t) + 12 for t in part) > VOCAB_BYTES and longer:
+            if len(longer) < len(part):
+                out[prefix] = [t for t in part if len(t) == depth]
+            out.update(_word_lists(longer, depth + 1))
+        else:
+            out[prefix] = part
+    return out
 
 
 def _key(prefix: str) -> str:

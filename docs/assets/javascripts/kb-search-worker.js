@@ -3,7 +3,7 @@
  * A search worker speaking Material for MkDocs' worker protocol (SETUP 0, READY 1, QUERY 2,
  * RESULT 3; integrations/search/worker/message), started by kb-search.js in place of Material's
  * when the site's search_index.json carries config.kb_shards. Nothing is loaded up front: a query
- * fetches the word list of each word's first letter (or first two), the postings of the words it matches and the
+ * fetches the word list of each word's first letters, the postings of the words it matches and the
  * entries it shows, and keeps them for the next query. Answers go out in the order the queries
  * came in (kb-search.js pairs them so); one the reader has typed past while it waited gets the
  * answer before it instead of a lookup.
@@ -66,13 +66,15 @@ function parse(query) {
   return out;
 }
 
-// The word list a word is in: named by its first two letters where the first has too many words
-// for one list (shards.py), else by its first; null where no indexed word begins so.
+// The word list a word is in: the one named by the longest beginning of it (shards.py splits a
+// list that grew too large by one letter more); null where no indexed word begins so.
 function vocabularyOf(word) {
-  var letters = Array.from(word).slice(0, 2).map(function (c) { return c.codePointAt(0).toString(16); });
-  var two = letters.join("-");
-  if (letters.length === 2 && vocabKeys.has(two)) return two;
-  return letters.length && vocabKeys.has(letters[0]) ? letters[0] : null;
+  var letters = Array.from(word).map(function (c) { return c.codePointAt(0).toString(16); });
+  for (var n = letters.length; n > 0; n--) {
+    var key = letters.slice(0, n).join("-");
+    if (vocabKeys.has(key)) return key;
+  }
+  return null;
 }
 
 function vocabulary(key) {

@@ -181,7 +181,10 @@
     worker.postMessage = function (message) {
       if (message && message.type === SETUP && !shards && message.data && message.data.config &&
           message.data.config.kb_shards) {
-        shards = new Native(String(url).replace(/workers\/search\.[^/?#]*\.js/, "kb-search-worker.js"));
+        // the shards' folder is named by their hash: asking for the worker with it keeps a cached
+        // worker of another build from reading these shards
+        shards = new Native(String(url).replace(/workers\/search\.[^/?#]*\.js.*$/, "kb-search-worker.js?" +
+          encodeURIComponent(message.data.config.kb_shards.path)));
         shards.addEventListener("message", answer);
         worker.terminate();
       }
