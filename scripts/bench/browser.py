@@ -1,7 +1,11 @@
 """Job 6: search as a reader meets it, in Chromium: milliseconds from typing a query into the
 search box of a built site (served on 127.0.0.1) to its first result shown, and the bytes the
 browser fetched for search meanwhile. Debian's /usr/bin/chromium, driven by Playwright (the test
-dependencies); without them the job is skipped with the reason."""
+dependencies); without them the job is skipped with the reason.
+
+Typing starts at the first key's keydown and the result is shown when the first result item enters
+the page, both read on the page's own clock (performance.now()), so that Playwright's round trips
+are not counted; the time from the click on the search box, by the wall clock, is reported too."""
 from __future__ import annotations
 
 import functools
@@ -15,6 +19,16 @@ from typing import Any
 
 CHROMIUM = Path(os.environ.get("KB_CHROMIUM", "/usr/bin/chromium"))
 QUERY = "sarcosine"
+# The page's own clock: the first keydown, and the first result item in the page.
+WATCH = """
+window.__kbBench = {};
+document.addEventListener("keydown", () => { window.__kbBench.typed ??= performance.now(); }, true);
+new MutationObserver(() => {
+  if (window.__kbBench.shown === undefined && document.querySelector(".md-search-result__item")) {
+    window.__kbBench.shown = performance.now();
+  }
+}).observe(document, {subtree: true, childList: true});
+"""
 TIMEOUT_MS = 300_000
 
 
@@ -50,17 +64,22 @@ def bench_browser_search(site: Path, log: Callable[[str], None]) -> dict[str, An
                         fetched[response.url] = 0
 
             page.on("response", on_response)
+            page.add_init_script(WATCH)
             page.goto(base + "index.html")
             box = page.locator("input.md-search__input")
             t0 = time.perf_counter()
             box.click()
             box.press_sequentially(QUERY)
             page.locator(".md-search-result__item").first.wait_for(timeout=TIMEOUT_MS)
-            first_ms = (time.perf_counter() - t0) * 1000
+            click_ms = (time.perf_counter() - t0) * 1000
+            page.wait_for_function("window.__kbBench.shown !== undefined")
+            clock = page.evaluate("window.__kbBench")
+            first_ms = clock["shown"] - clock["typed"]
             browser.close()
     finally:
         server.shutdown()
-    out = {"query": QUERY, "first_result_ms": first_ms, "transfer_mb": sum(fetched.values()) / 1e6}
-    log(f"[browser] {QUERY!r}: first result shown {first_ms:.0f} ms after typing began; "
-        f"search fetched {out['transfer_mb']:.1f} MB")
+    out = {"query": QUERY, "first_result_ms": first_ms, "from_click_ms": click_ms,
+           "transfer_mb": sum(fetched.values()) / 1e6}
+    log(f"[browser] {QUERY!r}: first result shown {first_ms:.0f} ms after typing began "
+        f"({click_ms:.0f} ms after the click on the search box); search fetched {out['transfer_mb']:.2f} MB")
     return out

@@ -70,7 +70,8 @@ def checks(rows: list[Row], serve: Row | None, search: Row | None, browser: Row 
                    f"{max(search['query_ms']):.0f} ms")
     if browser:
         out.append(f"search at {rows[-1]['claims']:,} claims in Chromium: first result "
-                   f"{browser['first_result_ms']:.0f} ms after typing (target < 1000 ms), "
+                   f"{browser['first_result_ms']:.0f} ms after typing began (target < 1000 ms; "
+                   f"{browser['from_click_ms']:.0f} ms after the click on the search box), "
                    f"{browser['transfer_mb']:.1f} MB fetched (target < 1 MB): "
                    f"{'holds' if browser['first_result_ms'] < 1000 and browser['transfer_mb'] < 1 else 'MISSES'}")
     return out
@@ -89,6 +90,7 @@ def last_line(rows: list[Row], serve: Row | None, search: Row | None, browser: R
         pairs["warm_s"] = f"{last['warm_s']:.2f}"
     if browser:
         pairs["search_first_result_ms"] = f"{browser['first_result_ms']:.0f}"
+        pairs["search_from_click_ms"] = f"{browser['from_click_ms']:.0f}"
         pairs["search_transfer_mb"] = f"{browser['transfer_mb']:.2f}"
     if serve:
         pairs["serve_reload_s"] = f"{max(serve['reload_s']):.2f}"

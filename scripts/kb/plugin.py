@@ -369,7 +369,9 @@ class DataSearchIndex(MaterialSearchIndex):
         if not wanted or prev is not None or self.shard_folder is None:
             return super().generate_search_index(prev)
         config = {key: self.config[key] for key in ["lang", "separator", "pipeline", "fields"]}
-        config["kb_shards"] = shards.write(self.entries, config, self.shard_folder)
+        config["kb_shards"] = manifest = shards.write(self.entries, config, self.shard_folder)
+        log.info(f"kb: search index in shards: {manifest['docs']} entries, {len(manifest['vocab'])} word lists "
+                 f"(search/{manifest['path']})")
         return json.dumps({"config": config, "docs": []}, separators=(",", ":"), default=str)
 
 

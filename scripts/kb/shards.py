@@ -52,8 +52,8 @@ STOP_WORDS = (  # noqa: SIM905 -- lunr 2.3.9's English stop words (lunr.stopWord
     "that the their them then there these they this tis to too twas us wants was we were what when where "
     "which while who whom why will with would yet you your").split()
 MAX_POSTINGS = 1000  # entries kept per word, the best first
-MAX_GROUPS = 30  # pages a result list shows (the worker reads it from the manifest)
-DOCS_PER_CHUNK = 16
+MAX_GROUPS = 20  # pages a result list shows (the worker reads it from the manifest)
+DOCS_PER_CHUNK = 32
 SHARD_BYTES = 32_000  # a postings shard's size, about
 VOCAB_BYTES = 64_000  # a word list larger than this is split by one letter more
 SNIPPET = 240  # characters of a section's text shown in a result

@@ -23,7 +23,7 @@ var RESULT = 3;
 var MAX_WORDS = 16;
 var MAX_SHARDS_PER_WORD = 4;   // a short prefix matching many words reads their commonest first
 var MAX_FUZZY = 8;             // words taken for one loosely spelled word
-var MAX_SECTIONS = 10;         // sections shown under one page
+var MAX_SECTIONS = 5;          // sections shown under one page
 
 var manifest = null;
 var base = "";
@@ -275,7 +275,15 @@ function rank(words, lists, shards, starts) {
         return item;
       }));
     });
-    return {items: items, kb_matches: scores.size};
+    // how many entries match (exact for one word: the entries holding the words it stands for;
+    // for several, the most of any one of them, since a word keeps only its best entries), and
+    // which words matched anywhere (kb-search.js asks again loosely only for those that did not)
+    var total = scores.size;
+    lists.forEach(function (list) {
+      total = Math.max(total, list.reduce(function (n, c) { return n + c.n; }, 0));
+    });
+    var found = words.filter(function (q, w) { return lists[w].length > 0; }).map(function (q) { return q.word; });
+    return {items: items, kb_matches: total, kb_found: found};
   });
 }
 

@@ -97,6 +97,9 @@
     var words = query.trim().split(/\s+/).filter(function (w) { return /^[\p{L}\p{N}]{4,}$/u.test(w); });
     if (!words.length) return [];
     var items = data.items || [];
+    if (data.kb_found) {  // 4. the shards' worker lists only the best pages, and says which words it found
+      return words.filter(function (w) { return data.kb_found.indexOf(w.toLowerCase()) < 0; });
+    }
     if (!items.length) return words;
     // The theme lists a word as false where it is missing, and leaves out stop words.
     var found = {};
@@ -233,7 +236,8 @@
       var meta = document.querySelector(".md-search-result__meta");
       var shown = (data.items || []).length;
       if (meta && shown && data.kb_matches > shown) {
-        meta.textContent += " (the best of " + data.kb_matches.toLocaleString("en") + " matching entries)";
+        meta.textContent += " (the best of " + (data.kb_found.length > 1 ? "at least " : "") +
+          data.kb_matches.toLocaleString("en") + " matching entries)";
       }
       return undefined;
     }
