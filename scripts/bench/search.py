@@ -20,10 +20,10 @@ def bench_search(site: Path, log: Callable[[str], None]) -> dict[str, Any] | Non
     index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
     if "kb_shards" in index["config"]:
         sizes = [p.stat().st_size for p in (site / "search").rglob("*") if p.is_file()]
-        out = {"shards": len(sizes), "shards_mb": sum(sizes) / 1e6, "largest_shard_kb": max(sizes) / 1e3}
-        log(f"[search] the index is in shards (kb.shards): {out['shards']:,} files, {out['shards_mb']:.1f} MB "
-            f"in all, the largest {out['largest_shard_kb']:.1f} KB; no lunr index to build (Chromium: below)")
-        return out
+        shards = {"shards": len(sizes), "shards_mb": sum(sizes) / 1e6, "largest_shard_kb": max(sizes) / 1e3}
+        log(f"[search] the index is in shards (kb.shards): {shards['shards']:,} files, {shards['shards_mb']:.1f} "
+            f"MB in all, the largest {shards['largest_shard_kb']:.1f} KB; no lunr index to build (Chromium: below)")
+        return shards
     node = shutil.which("node")
     if not node:
         log("[search] node not found; search timing skipped")
