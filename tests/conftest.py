@@ -18,15 +18,30 @@ def site(tmp_path_factory) -> Path:
     return root / "site"
 
 
-@pytest.fixture(scope="session")
-def sharded_site(tmp_path_factory) -> Path:
-    """The repository's site with its search index in shards (kb.shards), as a large site's is."""
-    root = copy_repo(tmp_path_factory.mktemp("sharded"))
+def in_shards(root: Path) -> Path:
+    """The project at root, set to write its search index in shards (kb.shards), as a large
+    site's is."""
     config = root / "mkdocs.yml"
     text = config.read_text(encoding="utf-8")
     assert "      bib: references.bib\n" in text
     config.write_text(text.replace("      bib: references.bib\n", "      bib: references.bib\n      search_shards: always\n"),
                       encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="session")
+def sharded_site(tmp_path_factory) -> Path:
+    """The repository's site with its search index in shards."""
+    root = in_shards(copy_repo(tmp_path_factory.mktemp("sharded")))
+    run = mkdocs(root)
+    assert run.returncode == 0, run.output
+    return root / "site"
+
+
+@pytest.fixture(scope="session")
+def sharded_hostile_site(tmp_path_factory) -> Path:
+    """The hostile fixture's site with its search index in shards."""
+    root = in_shards(site_project(tmp_path_factory.mktemp("hostile-sharded"), FIXTURES / "hostile"))
     run = mkdocs(root)
     assert run.returncode == 0, run.output
     return root / "site"

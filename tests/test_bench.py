@@ -8,10 +8,14 @@ import os
 import subprocess
 import sys
 
+import pytest
 
-def test_bench_smoke(tmp_path):
+
+@pytest.mark.parametrize("shards", ["auto", "always"])  # 200 claims: `auto` keeps Material's one index
+def test_bench_smoke(tmp_path, shards):
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    cmd = [sys.executable, "-m", "bench", "--claims", "200", "--search", "--work", str(tmp_path / "work")]
+    cmd = [sys.executable, "-m", "bench", "--claims", "200", "--search", "--search-shards", shards,
+           "--work", str(tmp_path / "work")]
     res = subprocess.run(cmd,
                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
@@ -30,3 +34,8 @@ def test_bench_smoke(tmp_path):
     assert int(last["pages"]) > 10
     assert "one claim edited, warm rebuild" in res.stdout
     assert float(last["search_first_result_ms"]) > 0  # typed into Chromium's search box (CI has it)
+    assert float(last["search_from_click_ms"]) >= float(last["search_first_result_ms"])
+    if shards == "always":
+        assert int(last["search_shards"]) > 10 and "search_index_s" not in last
+    else:
+        assert float(last["search_index_s"]) > 0 and "search_shards" not in last  # lunr, built in node

@@ -15,7 +15,8 @@ One module per job:
   claim is edited, and the built site measured (pages, sizes, the search index);
 - serve.py: seconds from saving an edited claim to the page showing it under `mkdocs serve`;
 - search.py: Material's lunr index built and queried in node (search.js, with lunr pinned in
-  package.json / package-lock.json and installed by `npm ci`, which scripts/test.sh runs);
+  package.json / package-lock.json and installed by `npm ci`, which scripts/test.sh runs), or, for
+  a site whose index is in shards (kb.shards), their number and sizes;
 - browser.py: in Chromium, the time from typing a query to its first result, and the bytes
   search fetched;
 - report.py: the table, the targets, and the last line: the largest size's figures as key=value.

@@ -23,22 +23,25 @@ TIMER_HOOK = Path(__file__).with_name("timer_hook.py")
 KB_PLUGIN = re.compile(r"^  - kb:\n(?: {6,}.*\n)*", re.M)  # the plugin's entry in mkdocs.yml
 
 
-def site_skeleton(root: Path, plugin: str = "real") -> None:
-    """Copy what MkDocs needs from the repository; plugin: real | timed."""
+def site_skeleton(root: Path, plugin: str = "real", search_shards: str | None = None) -> None:
+    """Copy what MkDocs needs from the repository; plugin: real | timed; search_shards: the kb
+    plugin's option of that name (auto, always, never; None: as mkdocs.yml has it)."""
     (root / "docs").mkdir(parents=True, exist_ok=True)
     shutil.copytree(REPO / "overrides", root / "overrides", dirs_exist_ok=True)
     shutil.copytree(REPO / "docs" / "assets", root / "docs" / "assets", dirs_exist_ok=True)
     shutil.copy2(REPO / "docs" / "about.md", root / "docs" / "about.md")
-    write_config(root, plugin)
+    write_config(root, plugin, search_shards=search_shards)
 
 
-def write_config(root: Path, plugin: str, name: str = "mkdocs.yml") -> Path:
+def write_config(root: Path, plugin: str, name: str = "mkdocs.yml", search_shards: str | None = None) -> Path:
     """The repository's mkdocs.yml, with the kb plugin as is (real) or with the timing hooks file
-    added (timed)."""
+    added (timed), and its search_shards option set if given."""
     text = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
     entry = KB_PLUGIN.search(text)
     if entry is None:
         raise SystemExit("bench: mkdocs.yml has no `- kb:` entry under plugins: to adapt")
+    if search_shards:
+        text = text[:entry.end()] + f"      search_shards: {search_shards}\n" + text[entry.end():]
     if plugin == "timed":
         text += f"\nhooks:\n  - {json.dumps(str(TIMER_HOOK))}\n"
     path = root / name
@@ -94,14 +97,15 @@ def site_stats(site: Path) -> dict[str, Any]:
     }
 
 
-def bench_size(n_claims: int, work: Path, quick: bool, log: Callable[[str], None]) -> dict[str, Any]:
+def bench_size(n_claims: int, work: Path, quick: bool, log: Callable[[str], None],
+               search_shards: str | None = None) -> dict[str, Any]:
     root = work / f"kb-{n_claims}"
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
     t0 = time.perf_counter()
     counts = generate_corpus(root, n_claims)
     corpus_s = time.perf_counter() - t0
-    site_skeleton(root, plugin="timed")
+    site_skeleton(root, plugin="timed", search_shards=search_shards)
     times_file = root / "bench_times.json"
     log(f"[{n_claims}] corpus written in {corpus_s:.1f}s: {counts}; building with the real plugin ...")
     wall, peak, res = run_measured([sys.executable, "-m", "mkdocs", "build", "--strict"], root,

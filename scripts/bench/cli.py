@@ -28,6 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--serve", action="store_true", help="measure an edit under mkdocs serve on the real corpus")
     ap.add_argument("--search", action="store_true",
                     help="time search over the largest size: lunr in node, and typing in Chromium")
+    ap.add_argument("--search-shards", choices=("auto", "always", "never"),
+                    help="the kb plugin's search_shards for the corpora (default: as mkdocs.yml has it, auto)")
     ap.add_argument("--work", type=Path, help="where to build (default: a temp dir, removed unless --keep)")
     ap.add_argument("--keep", action="store_true", help="keep the built corpora")
     args = ap.parse_args(argv)
@@ -46,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     serve = search = browser = None
     try:
         for n in sizes:
-            rows.append(bench_size(n, work, args.quick, log))
+            rows.append(bench_size(n, work, args.quick, log, args.search_shards))
         if args.serve or full:
             serve = bench_serve(work, log)
         if args.search or full:

@@ -1,6 +1,7 @@
 """Job 5: Material's lunr search index built and queried in node, over a built site's
 search_index.json (search.js; lunr 2.3.9, Material's own version, is pinned in package.json and
-package-lock.json and installed by `npm ci`, never at run time)."""
+package-lock.json and installed by `npm ci`, never at run time); for a site whose index is in shards
+(kb.shards) there is no lunr index to build, and their number and sizes are reported instead."""
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
-"""No script from data ever runs: the hostile fixture's pages, and its search, in a real browser."""
+"""No script from data ever runs: the hostile fixture's pages, and its search (with either index), in a
+real browser."""
 from __future__ import annotations
 
 import re
@@ -22,9 +23,10 @@ _INJECTED = """() => ({
 })"""
 
 
-@pytest.fixture(scope="module")
-def hostile_url(hostile_site):
-    yield from serve(hostile_site)
+@pytest.fixture(scope="module", params=["one index", "shards"])
+def hostile_url(request):
+    """The hostile site, with Material's search index and with the index in shards (kb.shards)."""
+    yield from serve(request.getfixturevalue("sharded_hostile_site" if request.param == "shards" else "hostile_site"))
 
 
 @pytest.fixture

@@ -261,6 +261,9 @@ MUTATIONS: list[Mutation] = [
     Mutation("the shards' worker matches whole words only", "docs/assets/javascripts/kb-search-worker.js",
              "v.t[i].lastIndexOf(q.word, 0) === 0;", "v.t[i] === q.word;",
              [BS, "-k", "shards and sub_pages"]),
+    Mutation("the shards' worker hands the theme tags as HTML", "docs/assets/javascripts/kb-search-worker.js",
+             "item.tags = d[3].map(escapeHTML);", "item.tags = d[3];",
+             ["tests/browser/test_browser_hostile.py", "-k", "shards and search"]),
 ]
 
 

@@ -271,7 +271,7 @@ function rank(words, lists, shards, starts) {
         if (r.mask !== -1) words.forEach(function (q, w) { terms[q.word] = !!(r.mask & (1 << w)); });
         var item = {location: d[0], title: highlight(d[1], matches), text: highlight(d[2], matches),
                     score: r.score, terms: terms};
-        if (d[3].length) item.tags = d[3];
+        if (d[3].length) item.tags = d[3].map(escapeHTML);  // the theme writes tags as HTML
         return item;
       }));
     });
