@@ -101,7 +101,7 @@ class KBPlugin(BasePlugin[KBConfig]):
         self.command: str | None = None
         self.final_site: Path | None = None  # site/ while a `mkdocs build` builds into staging
         self.pages: dict[str, render.Page | str] = {}  # docs-relative path -> generated page (or data file)
-        self.bytecode = _MemoryBytecodeCache()
+        self.bytecode = render.MemoryBytecodeCache()
         self.nav: Any = None
         self.store: cache.Cache | None = None
         self.skipped = _SkippedPages()
@@ -425,18 +425,6 @@ def _swap_in(staging: Path, final: Path) -> None:
         final.rename(old)
     staging.rename(final)
     shutil.rmtree(old, ignore_errors=True)
-
-
-class _MemoryBytecodeCache(jinja2.BytecodeCache):
-    def __init__(self) -> None:
-        self.code: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        if bucket.key in self.code:
-            bucket.bytecode_from_string(self.code[bucket.key])
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self.code[bucket.key] = bucket.bytecode_to_string()
 
 
 # -- the Content-Security-Policy --------------------------------------------------------------
