@@ -245,7 +245,7 @@ MUTATIONS: list[Mutation] = [
     Mutation("the generated pages' links are not checked in the build", "scripts/kb/plugin.py",
              "        self.check_links(site)\n", "", ["tests/test_links.py"]),
     Mutation("the shards give a page's names no more weight than its text", "scripts/kb/shards.py",
-             '"tags": words(" ".join(tags), separator, drop)}))', '"tags": Counter()}))',
+             '"tags": words(" ".join(tags), separator, drop)})', '"tags": Counter()})',
              ["tests/test_shards.py"]),
     Mutation("the shards drop an entry's title words", "scripts/kb/shards.py",
              '"title": words(title, separator, drop)', '"title": Counter()', ["tests/test_shards.py"]),
