@@ -7,7 +7,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from kbtest import FIXTURES, copy_repo, mkdocs, site_project  # noqa: E402
+from kbtest import FIXTURES, copy_repo, in_shards, mkdocs, site_project  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -16,17 +16,6 @@ def site(tmp_path_factory) -> Path:
     run = mkdocs(root)
     assert run.returncode == 0, run.output
     return root / "site"
-
-
-def in_shards(root: Path) -> Path:
-    """The project at root, set to write its search index in shards (kb.shards), as a large
-    site's is."""
-    config = root / "mkdocs.yml"
-    text = config.read_text(encoding="utf-8")
-    assert "      bib: references.bib\n" in text
-    config.write_text(text.replace("      bib: references.bib\n", "      bib: references.bib\n      search_shards: always\n"),
-                      encoding="utf-8")
-    return root
 
 
 @pytest.fixture(scope="session")

@@ -78,3 +78,14 @@ def site_project(dest: Path, kb_root: Path) -> Path:
     shutil.copytree(kb_root / "claims", dest / "claims")
     shutil.copyfile(kb_root / "references.bib", dest / "references.bib")
     return dest
+
+
+def in_shards(root: Path) -> Path:
+    """The project at root, set to write its search index in shards (kb.shards), as a large
+    site's is."""
+    config = root / "mkdocs.yml"
+    text = config.read_text(encoding="utf-8")
+    assert "      bib: references.bib\n" in text
+    config.write_text(text.replace("      bib: references.bib\n", "      bib: references.bib\n      search_shards: always\n"),
+                      encoding="utf-8")
+    return root

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from kbtest import copy_repo, mkdocs
+from kbtest import copy_repo, in_shards, mkdocs
 from test_plugin import edit_first_statement
 from test_workers import files_of
 
@@ -66,3 +66,19 @@ def test_a_cache_from_another_theme_or_engine_is_never_read(tmp_path):
     assert reused == 0
     assert all(b"Qwxztheme" in site[f"compounds/{name}"] for name in ("sarcosine.html", "glycine.html"))
     assert not old & {p.relative_to(root / ".cache" / "kb").parts[0] for p in entries(root)}  # the old one is gone
+
+
+def test_a_site_in_shards_builds_the_same_cold_warm_and_damaged(tmp_path):
+    """The search index in shards (kb.shards) keeps each page's words in the cache: a warm build
+    reads them back, and writes the same site as a cold one or one from a damaged cache."""
+    root = in_shards(copy_repo(tmp_path / "kb"))
+    cold, _, _ = build(root, tmp_path / "cold")
+    assert any(name.startswith("search/kb-") for name in cold)
+    words = [p for p in entries(root) if "words" in p.parts]
+    assert len(words) > 80
+    warm, _, _ = build(root, tmp_path / "warm")
+    assert warm == cold
+    for entry in words:
+        entry.write_bytes(entry.read_bytes()[:-1] + b"!")
+    damaged, _, _ = build(root, tmp_path / "damaged")
+    assert damaged == cold

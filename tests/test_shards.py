@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kb import shards
+from kb import cache, shards
 from kbtest import REPO
 
 
@@ -105,6 +105,30 @@ def entries(n: int, common: str = "glycine") -> list[dict]:
 
 CONFIG = {"separator": r"[\s\-]+", "pipeline": ["stopWordFilter"],
           "fields": {"title": {"boost": 1e3}, "text": {"boost": 1.0}, "tags": {"boost": 1e6}}}
+
+
+def test_a_warm_cache_reads_again_only_the_pages_that_changed_and_writes_the_same_files(tmp_path):
+    folder = tmp_path / "cache"
+    before = entries(300)
+    cold = shards.write(before, CONFIG, tmp_path / "cold", cache.Cache(folder, "f"))
+    assert len(list(folder.rglob("words/*/*"))) == 300  # one entry per page
+
+    after = [dict(e) for e in before]
+    after[10]["text"] = "an edited section of page five"
+    store = cache.Cache(folder, "f")
+    read = []
+    real = shards._read
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(shards, "_read", lambda entry, *a: read.append(entry["location"]) or real(entry, *a))
+        warm = shards.write(after, CONFIG, tmp_path / "warm", store)
+    assert read == ["p5.html", "p5.html#s"], "only the edited page is read again"
+    assert warm == shards.write(after, CONFIG, tmp_path / "none")
+    assert files(tmp_path / "warm") == files(tmp_path / "none") and warm != cold
+
+    for entry in folder.rglob("words/*/*"):  # a damaged cache is read again, never trusted
+        entry.write_bytes(entry.read_bytes()[:-3] + b"xyz")
+    assert shards.write(after, CONFIG, tmp_path / "damaged", cache.Cache(folder, "f")) == warm
+    assert files(tmp_path / "damaged") == files(tmp_path / "none")
 
 
 def test_a_common_word_keeps_its_best_entries_and_counts_them_all(tmp_path):

@@ -1,10 +1,11 @@
 """The build cache: what a page's input made last time, so that a rebuild redoes only what changed.
 
 Content-addressed: an entry's key is a hash of everything that makes its value (a page's HTML and
-metadata, its address, and the build's fingerprint), so an entry is never stale, only unused. Two
+metadata, its address, and the build's fingerprint), so an entry is never stale, only unused. Three
 kinds are kept: a generated page's search entries (`search`, made from the page by
-kb.searchentries) and its finished file in site/ (`page`, the theme's template and the plugins'
-page events applied).
+kb.searchentries), its finished file in site/ (`page`, the theme's template and the plugins'
+page events applied), and, for a site whose search index is in shards, what a page's search
+entries show and weigh there (`words`, kb.shards).
 
 The cache lives in a folder (`.cache/kb/` beside mkdocs.yml, ignored by git) that is safe to
 delete at any time. Its entries sit under the build's fingerprint: the versions of MkDocs,
@@ -26,7 +27,7 @@ from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
 
-KINDS = ("page", "search")
+KINDS = ("page", "search", "words")
 _HASH = 32  # bytes of blake2b in a value's header
 
 

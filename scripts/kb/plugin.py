@@ -136,6 +136,8 @@ class KBPlugin(BasePlugin[KBConfig]):
             checked = build.check(self.root(config), claims_dir=self.config.claims, bib_file=self.config.bib,
                                   jobs=self.jobs())
             self.store = self.open_cache(config)
+            if self.search_index is not None:
+                self.search_index.store = self.store
             self.pages = build.render(checked, self.jobs(), self.store)
         except ValidationFailed as failed:
             raise Abort(f"{failed}\nkb: {failed.error_count} error(s) in the knowledge base; "
@@ -351,6 +353,7 @@ class DataSearchIndex(MaterialSearchIndex):
     paused = False
     shards = "never"  # kb.shards: auto, always, never (the plugin's search_shards)
     shard_folder: Path | None = None  # where the shards go: the site's search/ folder
+    store: cache.Cache | None = None  # the build cache, for the words of the pages (kb.shards)
 
     def add_entry_from_context(self, page: Page) -> None:
         if self.paused:
@@ -369,7 +372,7 @@ class DataSearchIndex(MaterialSearchIndex):
         if not wanted or prev is not None or self.shard_folder is None:
             return super().generate_search_index(prev)
         config = {key: self.config[key] for key in ["lang", "separator", "pipeline", "fields"]}
-        config["kb_shards"] = manifest = shards.write(self.entries, config, self.shard_folder)
+        config["kb_shards"] = manifest = shards.write(self.entries, config, self.shard_folder, self.store)
         log.info(f"kb: search index in shards: {manifest['docs']} entries, {len(manifest['vocab'])} word lists "
                  f"(search/{manifest['path']})")
         return json.dumps({"config": config, "docs": []}, separators=(",", ":"), default=str)

@@ -95,22 +95,36 @@ def too_large(entries: list[dict]) -> bool:
     return sum(len(str(e.get("text", ""))) + len(str(e.get("title", ""))) for e in entries) > AUTO_ABOVE
 
 
-def write(entries: list[dict], config: dict, folder: Path) -> dict:
+def write(entries: list[dict], config: dict, folder: Path, store: cache.Cache | None = None) -> dict:
     """Write the shards of `entries` (Material's search entries, in order) under folder/; return
-    the manifest the worker reads (search_index.json's config.kb_shards)."""
+    the manifest the worker reads (search_index.json's config.kb_shards). What a page's entries
+    show and weigh is kept in `store` (kb.cache, kind "words"), so that a rebuild reads again only
+    the pages that changed; the files are the same from a cold cache or a warm one."""
     separator = re.compile(config.get("separator") or r"[\s\-]+")
     stop = STOP_WORDS if "stopWordFilter" in (config.get("pipeline") or []) else []
     drop = frozenset(stop)
     boosts = {f: float((config.get("fields") or {}).get(f, {}).get("boost", 1.0)) for f in ("title", "text", "tags")}
+    settings = json.dumps([separator.pattern, stop, boosts, K1, SNIPPET])
 
-    docs, gathered = [], _Postings(boosts)
-    for entry in entries:
-        title, text = plain(str(entry.get("title", ""))), plain(str(entry.get("text", "")))
-        tags = [plain(str(t)) for t in entry.get("tags") or []]
-        docs.append([entry["location"], title, snippet(text), tags])
-        gathered.add(float(entry.get("boost", 1) or 1), {
-            "title": words(title, separator, drop), "text": words(text, separator, drop),
-            "tags": words(" ".join(tags), separator, drop)})
+    docs: list[list] = []
+    gathered, keys = _Postings(), []
+    for group in _by_page(entries):
+        key = cache.digest("words", settings, json.dumps(
+            [[e.get("title", ""), e.get("text", ""), e.get("tags") or [], e.get("boost", 1)] for e in group],
+            ensure_ascii=False, default=str))
+        known = store.get_json("words", key) if store else None
+        if isinstance(known, list) and len(known) == len(group):
+            read = known
+        else:
+            read = [_read(entry, separator, drop, boosts) for entry in group]
+            if store:
+                store.put_json("words", key, read)
+        keys.append(key)
+        for entry, (title, text, tags, weights) in zip(group, read, strict=True):
+            docs.append([entry["location"], title, text, tags])
+            gathered.add(weights)
+    if store:
+        store.note("words", keys)
     postings = gathered.best()
 
     files: dict[str, object] = {"pages.json": _deltas(
@@ -174,29 +188,51 @@ def _path(location: str) -> str:
     return location.split("#", 1)[0]
 
 
+def _read(entry: dict, separator: re.Pattern[str], drop: frozenset[str],
+          boosts: dict[str, float]) -> list:
+    """An entry as the worker shows it (title, the start of its text, tags: plain text) and its
+    words' weights: lunr's, summed over the fields, times the entry's boost, idf aside."""
+    title, text = plain(str(entry.get("title", ""))), plain(str(entry.get("text", "")))
+    tags = [plain(str(t)) for t in entry.get("tags") or []]
+    boost = float(entry.get("boost", 1) or 1)
+    weights: dict[str, float] = {}
+    for field, counts in (("title", words(title, separator, drop)), ("text", words(text, separator, drop)),
+                          ("tags", words(" ".join(tags), separator, drop))):
+        b = boosts[field]
+        for term, tf in counts.items():
+            weights[term] = weights.get(term, 0.0) + b * (K1 + 1) * tf / (K1 + tf)
+    return [title, snippet(text), tags, {term: w * boost for term, w in weights.items()}]
+
+
+def _by_page(entries: list[dict]) -> Iterable[list[dict]]:
+    """The entries in runs of one page each (a page's entries are consecutive: the page, then its
+    sections)."""
+    run: list[dict] = []
+    for entry in entries:
+        if run and _path(run[-1]["location"]) != _path(entry["location"]):
+            yield run
+            run = []
+        run.append(entry)
+    if run:
+        yield run
+
+
 class _Postings:
     """Each word's entries and their weights, gathered entry by entry in compact arrays (a large
     site's index holds millions of them)."""
 
-    def __init__(self, boosts: dict[str, float]) -> None:
-        self.boosts = boosts
+    def __init__(self) -> None:
         self.n = 0
         self.found: dict[str, tuple[array[int], array[float]]] = {}
 
-    def add(self, boost: float, fields: dict[str, Counter[str]]) -> None:
-        """The next entry: its boost and its words counted by field. A word's weight in it is
-        lunr's, summed over the fields, idf aside."""
-        scores: dict[str, float] = {}
-        for field, counts in fields.items():
-            b = self.boosts[field]
-            for term, tf in counts.items():
-                scores[term] = scores.get(term, 0.0) + b * (K1 + 1) * tf / (K1 + tf)
-        for term, score in scores.items():
+    def add(self, weights: dict[str, float]) -> None:
+        """The next entry's words and their weights in it."""
+        for term, weight in weights.items():
             hit = self.found.get(term)
             if hit is None:
                 hit = self.found[term] = (array("i"), array("d"))
             hit[0].append(self.n)
-            hit[1].append(score * boost)
+            hit[1].append(weight)
         self.n += 1
 
     def best(self) -> dict[str, tuple[int, float, list[tuple[int, float]]]]:

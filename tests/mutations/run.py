@@ -264,6 +264,13 @@ MUTATIONS: list[Mutation] = [
     Mutation("the shards' worker hands the theme tags as HTML", "docs/assets/javascripts/kb-search-worker.js",
              "item.tags = d[3].map(escapeHTML);", "item.tags = d[3];",
              ["tests/browser/test_browser_hostile.py", "-k", "shards and search"]),
+    Mutation("the shards read every page again on a warm build", "scripts/kb/shards.py",
+             'known = store.get_json("words", key) if store else None', "known = None",
+             ["tests/test_shards.py", "-k", "warm"]),
+    Mutation("the shards' cache key leaves out an entry's text", "scripts/kb/shards.py",
+             '[[e.get("title", ""), e.get("text", ""), e.get("tags") or [], e.get("boost", 1)] for e in group]',
+             '[[e.get("title", ""), e.get("tags") or [], e.get("boost", 1)] for e in group]',
+             ["tests/test_shards.py", "-k", "warm"]),
 ]
 
 
