@@ -20,16 +20,16 @@
  *    as a lunr fuzzy term ("sarkosine~2", edit distance 1 for words of 4-7 letters, 2 from 8), and
  *    the theme is given that answer instead, marked in the result count as spelled loosely.
  *
- * 4. A site too large for one index (scripts/kb/shards.py) says so in its index's config
- *    (kb_shards): its setup message then goes to kb-search-worker.js, a worker of the same protocol
- *    that looks the index up in shards instead of loading it whole, and Material's worker is
- *    stopped. Everything above works on its answers alike.
- *
  * 3. A page whose name or synonym is exactly what was typed comes first, whatever the word counts
  *    of other pages (lunr counts a word twice in "seryl-glycine, L-seryl-glycine"): "glycine" finds
  *    Glycine before Ser-Gly, "dserine" finds D-serine. Exact means equal once case and every
  *    character other than a letter or digit are set aside. Its score is raised with its rank, since
  *    the theme's Enter key opens the result with the highest score.
+ *
+ * 4. A site too large for one index (scripts/kb/shards.py) says so in its index's config
+ *    (kb_shards): its setup message then goes to kb-search-worker.js, a worker of the same protocol
+ *    that looks the index up in shards instead of loading it whole, and Material's worker is
+ *    stopped. Everything above works on its answers alike.
  */
 (function () {
   "use strict";
