@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jinja2
 import pytest
 
 from kb import build
@@ -119,3 +120,24 @@ def test_write_replaces_only_changed_files_and_removes_stale(tmp_path, rendered)
     (docs / "compounds" / "gone.md").write_text("stale")
     assert build.write(docs, rendered) == 1
     assert not (docs / "compounds" / "gone.md").exists()
+
+
+def test_templates_compile_once_per_process_and_never_stale(monkeypatch):
+    """The engine's templates are compiled once per process (kb.render's bytecode cache: a
+    rebuild under `mkdocs serve` does not compile them again), and an edited template is compiled
+    again, never served from the cache."""
+    from kb import render
+
+    kb = build.check(FIXTURES / "tiny").kb
+    first = render.Renderer(kb)
+    page = first.env.get_template("compound.html.j2")
+    assert render._COMPILED.code, "rendering filled the cache"
+    monkeypatch.setattr(jinja2.Environment, "compile", lambda *a, **k: pytest.fail("compiled again"))
+    again = render.Renderer(kb).env.get_template("compound.html.j2")
+    assert again.render is not None and again is not page
+    monkeypatch.undo()
+
+    shared = render.MemoryBytecodeCache()
+    for source in ("one", "two"):  # same name, new source: the new text, not the cached one
+        env = jinja2.Environment(loader=jinja2.DictLoader({"t": source}), bytecode_cache=shared)
+        assert env.get_template("t").render() == source

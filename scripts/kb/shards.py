@@ -33,7 +33,6 @@ a reader's cache):
 from __future__ import annotations
 
 import heapq
-import html
 import json
 import math
 import re
@@ -43,6 +42,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from . import cache
+from .text import unescape
 
 STOP_WORDS = (  # noqa: SIM905 -- lunr 2.3.9's English stop words (lunr.stopWordFilter), as Material drops them
     "a able about across after all almost also am among an and any are as at be because been but by can "
@@ -68,7 +68,7 @@ _TRIM = re.compile(r"^[\W_]+|[\W_]+$")
 def plain(value: str) -> str:
     """An entry's field as the reader sees it: tags dropped, character references spelled out,
     white space collapsed."""
-    return " ".join(html.unescape(_TAGS.sub(" ", value)).split())
+    return " ".join(unescape(_TAGS.sub(" ", value)).split())
 
 
 def words(text: str, separator: re.Pattern[str], stop: frozenset[str]) -> Counter[str]:
@@ -132,7 +132,8 @@ def write(entries: list[dict], config: dict, folder: Path, store: cache.Cache | 
     shards: list[list[str]] = [[]]  # each shard's members, as JSON text: "word":[...]
     shard_of: dict[str, int] = {}
     size = 0
-    for term in sorted(postings):
+    terms = sorted(postings)
+    for term in terms:
         if size >= SHARD_BYTES:
             shards.append([])
             size = 0
@@ -142,7 +143,7 @@ def write(entries: list[dict], config: dict, folder: Path, store: cache.Cache | 
         shard_of[term] = len(shards) - 1
         size += len(member) + 1
     texts = {f"p/{i}.json": "{" + ",".join(members) + "}" for i, members in enumerate(shards)}
-    vocab = _word_lists(sorted(postings))
+    vocab = _word_lists(terms)
     for prefix, part in vocab.items():
         files[f"v/{_key(prefix)}.json"] = {"t": part, "n": [postings[t][0] for t in part],
                                            "s": [shard_of[t] for t in part]}

@@ -271,6 +271,10 @@ MUTATIONS: list[Mutation] = [
              '[[e.get("title", ""), e.get("text", ""), e.get("tags") or [], e.get("boost", 1)] for e in group]',
              '[[e.get("title", ""), e.get("tags") or [], e.get("boost", 1)] for e in group]',
              ["tests/test_shards.py", "-k", "warm"]),
+    Mutation("the engine compiles its templates again on every rebuild", "scripts/kb/render.py",
+             'loader=jinja2.PackageLoader("kb", "templates"), bytecode_cache=_COMPILED,',
+             'loader=jinja2.PackageLoader("kb", "templates"),',
+             ["tests/test_render.py", "-k", "compile_once"]),
 ]
 
 
