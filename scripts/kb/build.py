@@ -9,14 +9,16 @@ rendered pages to MkDocs in memory and calls write only once the whole site buil
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import json
 import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from . import cache, history, links, model, pagemeta, searchentries, validate, workers
+from . import cache, deps, history, links, model, pagemeta, searchentries, validate, workers
 from .bib import load_bib
 from .problems import Problem, ValidationFailed, errors
 from .render import GENERATED_DIRS, GENERATED_FILES, Page, Renderer, exports
@@ -131,37 +133,89 @@ def _load_bib(root: Path, bib_file: str) -> tuple[dict, str | None, list[Problem
 
 def render(checked: Checked, jobs: int | None = None, store: cache.Cache | None = None) -> dict[str, Page | str]:
     """Every generated file (path relative to docs/ -> a Page or a data file's text). The pages
-    render on `jobs` processes (kb.workers; default: every core), with the same result as on one;
-    a page's search entries are taken from `store` when the same page made them before."""
+    render on `jobs` processes (kb.workers; default: every core), with the same result as on one.
+    With a build cache (`store`), a page whose records did not change since it was last rendered
+    is taken from it (kb.deps): each page's trace (the records it read) and its output are kept."""
     with _gc_paused():
-        renderer = Renderer(checked.kb)
+        book = deps.Book()
+        kb = watched(book, checked.kb)
+        renderer = Renderer(kb)
         page_jobs = renderer.page_jobs()
-        finisher = pagemeta.Finisher(checked.kb, checked.bib_text, checked.dates or {})
+        finisher = pagemeta.Finisher(kb, checked.bib_text, book.watch("dates", checked.dates or {}), book.watch)
 
-        def finished(i: int) -> tuple[str, Page, dict[str, str], str]:
+        def finished(i: int) -> tuple[str, Page, dict[str, str], list[tuple[str, str]]]:
             rel, make = page_jobs[i]
-            page = make()
-            downloads = finisher.finish(rel, page)
+            job = f"{rel} {make.func.__name__} {make.args!r}"  # type: ignore[attr-defined]
+            trace_key = cache.digest("trace", job)
+            trace = deps.tokens_from_json(store.get_json("trace", trace_key)) if store else None
+            if store and trace is not None:
+                key = cache.digest("finished", job, book.digest(trace))
+                known = _finished_from_json(store.get_json("finished", key))
+                if known is not None:
+                    return rel, *known, [("trace", trace_key), ("finished", key)]
+            with deps.Recording() as reads:
+                page = make()
+                downloads = finisher.finish(rel, page)
             page.anchors, page.links = links.of(page.html)
-            key = cache.digest("search", rel, page.html, json.dumps(page.meta, sort_keys=True))
-            known = store.get_json("search", key) if store else None
-            if isinstance(known, list):
-                page.search = known
+            search_key = cache.digest("search", rel, page.html, json.dumps(page.meta, sort_keys=True))
+            known_search = store.get_json("search", search_key) if store else None
+            if isinstance(known_search, list):
+                page.search = known_search
             else:
                 page.search = searchentries.entries(rel, page)
                 if store:
-                    store.put_json("search", key, page.search)
-            return rel, page, downloads, key
+                    store.put_json("search", search_key, page.search)
+            if not store:
+                return rel, page, downloads, []
+            trace = sorted(reads.tokens, key=deps.order)
+            key = cache.digest("finished", job, book.digest(trace))
+            store.put_json("trace", trace_key, trace)
+            store.put_json("finished", key, _finished_to_json(page, downloads))
+            return rel, page, downloads, [("trace", trace_key), ("finished", key), ("search", search_key)]
 
         files: dict[str, Page | str] = {}
-        for rel, page, downloads, key in workers.map_ordered(finished, len(page_jobs), jobs):
+        for rel, page, downloads, used in workers.map_ordered(finished, len(page_jobs), jobs):
             files.update(downloads)
             files[rel] = page
             if store:
-                store.note("search", [key])
+                for kind, key in used:
+                    store.note(kind, [key])
         files.update(exports(checked.kb))
     files["data/references.bib"] = checked.bib_text
     return files
+
+
+def watched(book: deps.Book, kb: model.KB) -> model.KB:
+    """The model with each of its containers watched (kb.deps), the entities' by kind."""
+    changes: dict[str, Any] = {}
+    for f in dataclasses.fields(kb):
+        value = getattr(kb, f.name)
+        if f.name == "entities":
+            changes[f.name] = {kind: book.watch(f"entities/{kind}", records) for kind, records in value.items()}
+        else:
+            changes[f.name] = book.watch(f.name, value)
+    return dataclasses.replace(kb, **changes)
+
+
+def _finished_to_json(page: Page, downloads: dict[str, str]) -> dict:
+    return {"html": page.html, "headings": page.headings, "meta": page.meta, "search": page.search,
+            "anchors": sorted(page.anchors), "links": list(page.links), "downloads": downloads}
+
+
+def _finished_from_json(value: object) -> tuple[Page, dict[str, str]] | None:
+    """A finished page as the cache kept it; None for anything else (a miss)."""
+    if not isinstance(value, dict):
+        return None
+    try:
+        page = Page(value["html"], [(level, anchor, name) for level, anchor, name in value["headings"]],
+                    value["meta"], value["search"], frozenset(value["anchors"]), tuple(value["links"]))
+        downloads = value["downloads"]
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not (isinstance(page.html, str) and isinstance(page.meta, dict) and isinstance(page.search, list)
+            and isinstance(downloads, dict)):
+        return None
+    return page, downloads
 
 
 def write(docs_dir: Path, files: dict[str, Page | str]) -> int:

@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
 
-KINDS = ("page", "search", "words")
+KINDS = ("page", "search", "words", "trace", "finished")
 _HASH = 32  # bytes of blake2b in a value's header
 
 

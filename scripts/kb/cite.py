@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from typing import Any
 
 import bibtexparser
 from bibtexparser.middlewares.names import NameParts
@@ -196,23 +198,29 @@ class Downloads:
     writes for them together (its entries joined by its block separator), without writing an
     entry again for every page that cites it. CSL-JSON: one item per line."""
 
-    def __init__(self, refs: dict[str, Reference], bib_text: str):
+    def __init__(self, refs: dict[str, Reference], bib_text: str,
+                 watch: Callable[[str, Any], Any] = lambda name, container: container):
         self.refs = refs
-        self.entries = bibtexparser.parse_string(bib_text).entries_dict
+        self.entries = watch("bib-entries", bibtexparser.parse_string(bib_text).entries_dict)  # kb.deps
         self.format = bibtexparser.BibtexFormat()
         self.format.indent = "  "
         self._bibtex: dict[str, str] = {}
         self._csl: dict[str, str] = {}
 
     def bibtex(self, keys: list[str]) -> str:
+        out = []
         for k in keys:
-            if k not in self._bibtex and k in self.entries:
-                self._bibtex[k] = bibtexparser.write_string(bibtexparser.Library([self.entries[k]]),
-                                                            bibtex_format=self.format)
-        return self.format.block_separator.join(self._bibtex[k] for k in keys if k in self._bibtex)
+            entry = self.entries.get(k)  # looked up on every call, so that the page's reads are noted
+            if entry is None:
+                continue
+            if k not in self._bibtex:
+                self._bibtex[k] = bibtexparser.write_string(bibtexparser.Library([entry]), bibtex_format=self.format)
+            out.append(self._bibtex[k])
+        return self.format.block_separator.join(out)
 
     def csl_json(self, keys: list[str]) -> str:
         for k in keys:
+            ref = self.refs[k]
             if k not in self._csl:
-                self._csl[k] = json.dumps(csl(self.refs[k]), ensure_ascii=False, sort_keys=True)
+                self._csl[k] = json.dumps(csl(ref), ensure_ascii=False, sort_keys=True)
         return "[\n" + ",\n".join(self._csl[k] for k in keys) + "\n]\n"

@@ -16,6 +16,8 @@ import html
 import json
 import re
 from collections import Counter
+from collections.abc import Callable
+from typing import Any
 
 from . import cite, schema
 from .bib import slug
@@ -51,13 +53,19 @@ def finish(pages: dict[str, Page | str], kb: KB, bib_text: str, dates: dict[str,
     return out
 
 
+def _as_is(name: str, container: Any) -> Any:
+    return container
+
+
 class Finisher:
     """What a page carries besides its body, one page at a time (independent of the others)."""
 
-    def __init__(self, kb: KB, bib_text: str, dates: dict[str, str]):
+    def __init__(self, kb: KB, bib_text: str, dates: dict[str, str], watch: Callable[[str, Any], Any] = _as_is):
+        """`watch(name, container)`: how the build watches what a page reads (kb.deps.Book.watch);
+        the containers made here are read by each page."""
         self.kb = kb
-        self.by_slug = {slug(k): k for k in kb.refs}
-        self.downloads = cite.Downloads(kb.refs, bib_text)
+        self.by_slug = watch("ref-slugs", {slug(k): k for k in kb.refs})
+        self.downloads = cite.Downloads(kb.refs, bib_text, watch)
         self.what = _what_pages_show(kb)
         self.data_files = _DataFiles(kb, dates)
 
@@ -98,11 +106,12 @@ def as_text(page: Page) -> str:
 
 
 def _what_pages_show(kb: KB) -> dict[str, tuple]:
-    """Page path -> ("entity", kind, entity) or ("reference", key), as render.py names the pages."""
+    """Page path -> ("entity", kind, id) or ("reference", key), as render.py names the pages
+    (names only: a page looks its subject up as it is finished, kb.deps)."""
     what: dict[str, tuple] = {}
     for kind, (directory, _) in SECTIONS.items():
         for e in kb.entities[kind].values():
-            what[f"{directory}/{e.slug}.md"] = ("entity", kind, e)
+            what[f"{directory}/{e.slug}.md"] = ("entity", kind, e.id)
     for key in kb.refs:
         what[f"{REF_DIR}/{slug(key)}.md"] = ("reference", key)
     return what
@@ -119,12 +128,12 @@ def describe(rel: str, kb: KB, shows: tuple | None = None) -> str:
     if shows and shows[0] == "reference":
         return _describe_reference(kb, shows[1])
     if shows and shows[0] == "entity":
-        return _describe_entity(kb, shows[1], shows[2])
+        return _describe_entity(kb, shows[1], kb.entities[shows[1]][shows[2]])
     folder, _, name = rel.rpartition("/")
     stem = name[: -len(".md")]
     kinds = {d: k for k, (d, _) in SECTIONS.items()}
-    n_claims, n_studies = len(kb.claims), len(kb.entities["studies"])
     if rel == "index.md":
+        n_claims, n_studies = len(kb.claims), len(kb.entities["studies"])
         compounds = sorted(e.name for e in kb.entities["compounds"].values())
         named = ", ".join(compounds[:-1]) + " and " + compounds[-1] if len(compounds) > 1 else "".join(compounds)
         return (f"Hand-curated findings about {named}: "
@@ -212,12 +221,12 @@ class _DataFiles:
 
     def date_of(self, shows: tuple | None) -> str:
         """The date of a page's data (`shows`: what the page is about; None for an index)."""
-        if not self.dates:
+        if not self.dates:  # (a read of all the dates, kb.deps: the files below are picked from all of them)
             return ""
         kb = self.kb
         if shows and shows[0] == "entity":
-            _, kind, e = shows
-            shown = kb.claims_of(kind, e.id) + kb.background_of(kind, e.id)
+            _, kind, ident = shows
+            shown = kb.claims_of(kind, ident) + kb.background_of(kind, ident)
             files = {s.file for s in shown} | set(self.by_kind.get(kind, []))
             if kind == "sources" or any(s.citations for s in shown):
                 files |= set(self.bib) | set(self.by_kind.get("studies", []))

@@ -28,7 +28,7 @@ import material
 from markdown.extensions.toc import slugify
 from markupsafe import Markup, escape
 
-from . import cite, schema
+from . import cite, deps, schema
 from .bib import Reference, slug
 from .model import KB, Claim, Entity
 from .text import inert, inert_block
@@ -215,7 +215,7 @@ _COMPILED = MemoryBytecodeCache()
 class Renderer:
     def __init__(self, kb: KB):
         self.kb = kb
-        self._claims: dict[str, Markup] = {}
+        self._claims: dict[str, tuple[Markup, frozenset]] = {}
         self.env = jinja2.Environment(
             loader=jinja2.PackageLoader("kb", "templates"), bytecode_cache=_COMPILED,
             finalize=inert,  # every {{ value }} is inert text unless a helper built Markup
@@ -308,16 +308,22 @@ class Renderer:
 
     def claim(self, c: Claim) -> Markup:
         """A finding's block, rendered once and reused on every page listing it."""
-        if c.id not in self._claims:
-            self._claims[c.id] = Markup(self._macro("claim")(c))
-        return self._claims[c.id]
+        return self._once(c.id, "claim", c)
 
     def background(self, b) -> Markup:
         """A background note's block, rendered once and reused."""
-        key = "background:" + b.id
+        return self._once("background:" + b.id, "background_note", b)
+
+    def _once(self, key: str, macro: str, item) -> Markup:
+        """A block rendered once and reused; each reuse notes the model reads that made it (kb.deps),
+        as the page showing it would have made them."""
         if key not in self._claims:
-            self._claims[key] = Markup(self._macro("background_note")(b))
-        return self._claims[key]
+            with deps.Recording() as reads:
+                block = Markup(self._macro(macro)(item))
+            self._claims[key] = (block, reads.tokens)
+        block, tokens = self._claims[key]
+        deps.note_all(tokens)
+        return block
 
     # ---- pages ------------------------------------------------------------------------------
     def page(self, template: str, **ctx) -> Page:
@@ -330,34 +336,49 @@ class Renderer:
 
     def page_jobs(self) -> list[tuple[str, Callable[[], Page]]]:
         """Every page to render, as (path, a call that renders it): each is independent of the
-        others, so that they can be rendered in any order, or on several cores (kb.workers)."""
-        kb = self.kb
+        others, so that they can be rendered in any order, or on several cores (kb.workers). Each
+        call is given names only (a template, a kind, an id) and looks up what it shows when it
+        runs, so that its reads of the model are its page's (kb.deps)."""
         jobs: list[tuple[str, Callable[[], Page]]] = []
         jobs.append(("index.md", partial(self.page, "home.html.j2")))
         jobs.append(("evidence-types.md", partial(self.page, "evidence_types.html.j2")))
-        jobs.append(("evidence-map.md", partial(self.page, "evidence_map.html.j2", rows=evidence_pairs(kb))))
-        for kind, (directory, title) in SECTIONS.items():  # studies show on their reference pages
-            members = sorted(kb.entities[kind].values(), key=lambda e: (e.name.lower(), e.id))
-            jobs.append((f"{directory}/index.md",
-                         partial(self.page, "section.html.j2", kind=kind, title=title, members=members)))
-            jobs += [(f"{directory}/{e.slug}.md", partial(self.entity_page, kind, e)) for e in members]
-        refs = sorted(kb.refs.values(), key=lambda r: (ref_label(r).lower(), r.key))
-        jobs.append((f"{REF_DIR}/index.md", partial(self.page, "references.html.j2", refs=refs)))
-        jobs += [(f"{REF_DIR}/{slug(r.key)}.md", partial(self.reference_page, r)) for r in refs]
+        jobs.append(("evidence-map.md", partial(self.evidence_map_page)))
+        for kind, (directory, _) in SECTIONS.items():  # studies show on their reference pages
+            jobs.append((f"{directory}/index.md", partial(self.section_page, kind)))
+            jobs += [(f"{directory}/{e.slug}.md", partial(self.entity_page, kind, e.id)) for e in self.members(kind)]
+        jobs.append((f"{REF_DIR}/index.md", partial(self.references_page)))
+        jobs += [(f"{REF_DIR}/{slug(r.key)}.md", partial(self.reference_page, r.key)) for r in self.all_refs()]
         jobs.append(("data/index.md", partial(self.page, "data.html.j2", records=schema.RECORDS,
                                               type_name=schema.type_name)))
         return jobs
 
-    def entity_page(self, kind: str, e: Entity) -> Page:
+    def members(self, kind: str) -> list[Entity]:
+        return sorted(self.kb.entities[kind].values(), key=lambda e: (e.name.lower(), e.id))
+
+    def all_refs(self) -> list[Reference]:
+        return sorted(self.kb.refs.values(), key=lambda r: (ref_label(r).lower(), r.key))
+
+    def evidence_map_page(self) -> Page:
+        return self.page("evidence_map.html.j2", rows=evidence_pairs(self.kb))
+
+    def section_page(self, kind: str) -> Page:
+        return self.page("section.html.j2", kind=kind, title=SECTIONS[kind][1], members=self.members(kind))
+
+    def references_page(self) -> Page:
+        return self.page("references.html.j2", refs=self.all_refs())
+
+    def entity_page(self, kind: str, ident: str) -> Page:
         kb = self.kb
+        e = kb.entities[kind][ident]
         page = self.page(f"{kind[:-1]}.html.j2", e=e, claims=kb.claims_of(kind, e.id),
                          notes=kb.background_of(kind, e.id))
         if kind in SEARCH_BOOST:
             page.meta.update(search_meta(e, SEARCH_BOOST[kind]))
         return page
 
-    def reference_page(self, r: Reference) -> Page:
+    def reference_page(self, key: str) -> Page:
         kb = self.kb
+        r = kb.refs[key]
         return self.page("reference.html.j2", r=r, claims=kb.by_citation.get(r.key, []),
                          notes=kb.background_by_citation.get(r.key, []), methods=kb.methods_citing.get(r.key, []),
                          study=kb.study(r.key), cited_as=kb.notes_of.get(r.key, []),

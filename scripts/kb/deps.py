@@ -1,0 +1,219 @@
+"""Which records each generated page reads, so that a rebuild renders again only the pages whose
+records changed (kb.build keeps a page's trace and its output in the build cache, kb.cache).
+
+While a page renders, every read of the model goes through a `Watched` container (a dict or a
+list of the model, under a name) and is noted: `(name, key)` for one record, `(name, None)` for a
+read of the whole container (iterating it, counting it). The notes are the page's trace. On the
+next build, the trace's records are looked up again as they are now (`Book.digest`): if every
+one is unchanged, the page would render the same, because rendering is deterministic and reads
+nothing else, and its output from the cache is used. A trace is only ever a list of what to check:
+a stale or foreign one can make a page render again, never reuse a wrong output.
+
+What a page reads must therefore be reached through the watched containers: a page's job looks
+its subject up by id when it runs, and a value kept for reuse across pages (a finding's block,
+say) keeps the reads that made it and notes them again each time it is reused (`Recording`).
+The property test (tests/test_deps.py) edits a corpus at random and checks that a warm build
+always equals a cold one.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from .bib import Reference
+
+Token = tuple[str, Any]  # (container name, key) or (container name, None) for the whole container
+
+_open: list[set[Token]] = []  # the traces being recorded, innermost last
+
+
+def note(token: Token) -> None:
+    if _open:
+        _open[-1].add(token)
+
+
+def note_all(tokens: Iterable[Token]) -> None:
+    if _open:
+        _open[-1].update(tokens)
+
+
+class Recording:
+    """`with Recording() as r:` notes the reads made inside into r.tokens, and into any recording
+    it is nested in (a reused finding's reads belong to the page that shows it)."""
+
+    def __init__(self) -> None:
+        self.tokens: frozenset[Token] = frozenset()
+
+    def __enter__(self) -> Recording:
+        _open.append(set())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.tokens = frozenset(_open.pop())
+        note_all(self.tokens)
+
+
+class WatchedDict(dict):
+    """A dict of the model whose reads are noted."""
+
+    name = ""
+
+    def __getitem__(self, key: Any) -> Any:
+        note((self.name, key))
+        return dict.__getitem__(self, key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        note((self.name, key))
+        return dict.get(self, key, default)
+
+    def __contains__(self, key: object) -> bool:
+        note((self.name, key))
+        return dict.__contains__(self, key)
+
+    def __iter__(self) -> Iterator[Any]:
+        note((self.name, None))
+        return dict.__iter__(self)
+
+    def __len__(self) -> int:
+        note((self.name, None))
+        return dict.__len__(self)
+
+    def keys(self):
+        note((self.name, None))
+        return dict.keys(self)
+
+    def values(self):
+        note((self.name, None))
+        return dict.values(self)
+
+    def items(self):
+        note((self.name, None))
+        return dict.items(self)
+
+    def __reduce__(self) -> Any:  # pragma: no cover - never pickled: workers are forked
+        raise TypeError("a watched container stays in its process")
+
+
+class WatchedList(list):
+    """A list of the model whose reads are noted (any read is a read of the whole list)."""
+
+    name = ""
+
+    def __iter__(self) -> Iterator[Any]:
+        note((self.name, None))
+        return list.__iter__(self)
+
+    def __len__(self) -> int:
+        note((self.name, None))
+        return list.__len__(self)
+
+    def __getitem__(self, index: Any) -> Any:
+        note((self.name, None))
+        return list.__getitem__(self, index)
+
+    def __contains__(self, item: object) -> bool:
+        note((self.name, None))
+        return list.__contains__(self, item)
+
+    def __reversed__(self) -> Iterator[Any]:
+        note((self.name, None))
+        return list.__reversed__(self)
+
+
+_MISSING = object()
+
+
+class Book:
+    """The watched containers of one build, by name, and what their records are now."""
+
+    def __init__(self) -> None:
+        self.containers: dict[str, WatchedDict | WatchedList] = {}
+        self._values: dict[Token, bytes] = {}
+        self._canon = _Canon()
+
+    def watch(self, name: str, container: dict | list) -> Any:
+        """A watched copy of the container (a dict or a list), under a name unique in the build."""
+        if name in self.containers:
+            raise ValueError(f"two containers named {name!r}")
+        watched: WatchedDict | WatchedList = (WatchedDict(container) if isinstance(container, dict)
+                                              else WatchedList(container))
+        watched.name = name
+        self.containers[name] = watched
+        return watched
+
+    def value(self, token: Token) -> bytes:
+        """What a token reads now, as a digest of the token and its value."""
+        known = self._values.get(token)
+        if known is None:
+            name, key = token
+            found = self.containers.get(name)
+            if found is None:
+                now = "unknown container"
+            elif key is None:
+                now = self._canon(list(dict.items(found)) if isinstance(found, dict) else list(list.__iter__(found)))
+            else:
+                value = dict.get(found, key, _MISSING) if isinstance(found, dict) else _MISSING
+                now = "missing" if value is _MISSING else self._canon(value)
+            known = self._values[token] = hashlib.blake2b(f"{token!r}\n{now}".encode(), digest_size=20).digest()
+        return known
+
+    def digest(self, tokens: Iterable[Token]) -> str:
+        """One digest of what every token reads now (the tokens in their order: see `order`)."""
+        h = hashlib.blake2b(digest_size=20)
+        for t in tokens:
+            h.update(self.value(t))
+        return h.hexdigest()
+
+
+def order(token: Token) -> str:
+    """A token's place in a trace, which is kept sorted."""
+    return repr(token)
+
+
+class _Canon:
+    """A value as text that changes whenever the value does. The model's records are dataclasses,
+    dicts, lists and scalars, whose repr is complete and stable; a Reference keeps its raw entry
+    out of its repr, so it is added; other objects give their class and fields. A record (an
+    object) in several containers is written once, then named by the digest of its text."""
+
+    def __init__(self) -> None:
+        self.records: dict[int, tuple[object, str]] = {}  # id -> (the record, kept alive; its digest)
+
+    def __call__(self, value: Any) -> str:
+        if isinstance(value, (list, tuple)):
+            return "[" + ", ".join(self(v) for v in value) + "]"
+        if isinstance(value, (dict, str, int, float, bool, type(None))):
+            return repr(value)
+        known = self.records.get(id(value))
+        if known is None:
+            text = self.text(value)
+            known = self.records[id(value)] = (value, hashlib.blake2b(text.encode(), digest_size=20).hexdigest())
+        return f"{type(value).__qualname__}:{known[1]}"
+
+    def text(self, value: Any) -> str:
+        if isinstance(value, Reference):
+            return repr((value, value.raw))
+        if dataclasses.is_dataclass(value):
+            return repr(value)
+        fields = getattr(value, "__dict__", None)
+        if fields is None:
+            raise TypeError(f"cannot tell whether a {type(value).__name__} changed")
+        return f"{type(value).__qualname__}({self(sorted((k, v) for k, v in fields.items()))})"
+
+
+def tokens_from_json(value: Any) -> list[Token] | None:
+    """A trace as kb.cache stored it (JSON: tuples came back as lists); None if it is not one."""
+    if not isinstance(value, list):
+        return None
+    out: list[Token] = []
+    for item in value:
+        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)):
+            return None
+        out.append((item[0], _tuples(item[1])))
+    return out
+
+
+def _tuples(value: Any) -> Any:
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value

@@ -1,0 +1,186 @@
+"""A page is taken from the build cache only when nothing it shows changed (kb.deps): random edits
+of the real corpus, one after another with the cache kept, must give exactly what a build without
+a cache gives, page by page, and reuse the pages the edit did not touch."""
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kb import build, cache, deps
+from kb.problems import ValidationFailed
+from kb.render import Page
+from kbtest import REPO
+
+BLOCK_START = re.compile(r"^(\s*)(?:- )?[a-z_]+: [>|]-?\s*$")
+NAME = re.compile(r"^(\s*(?:- )?name: )([A-Za-z].*)$")
+KEY_LINE = re.compile(r"^\s*(?:- )?[a-z_]+:")
+FLOW_LIST = re.compile(r"^(\s*(?:compounds|mechanisms|conditions): \[)([^\]]+), ([^\],]+)\](\s*)$")
+VERDICT = re.compile(r"^(\s*verdict: )(supported|overstated|unverified|contradicted)(\s*)$")
+BIB_TITLE = re.compile(r"^(\s*title\s*=\s*[{\"])", re.I)
+BIB_YEAR = re.compile(r"^(\s*year\s*=\s*[{\"]?)(\d{4})", re.I)
+VERDICTS = ["supported", "overstated", "unverified", "contradicted"]
+
+
+def corpus(dest: Path) -> Path:
+    shutil.copytree(REPO / "claims", dest / "claims")
+    shutil.copyfile(REPO / "references.bib", dest / "references.bib")
+    shutil.copytree(REPO / "docs" / "assets" / "structures", dest / "docs" / "assets" / "structures")
+    return dest
+
+
+def prose_lines(lines: list[str]) -> list[int]:
+    """The lines of folded or literal text (a statement, a comment, a caveat...)."""
+    out, indent = [], None
+    for i, line in enumerate(lines):
+        if indent is not None and line.strip() and len(line) - len(line.lstrip()) > indent:
+            out.append(i)
+            continue
+        indent = None
+        m = BLOCK_START.match(line)
+        if m:
+            indent = len(m.group(1))
+    return out
+
+
+def edit(root: Path, data: st.DataObject, n: int, dates: dict[str, str]) -> str:
+    """One random edit of the corpus at root that keeps it valid (an edit the validator refuses
+    is undone by the caller); returns what it did."""
+    files = sorted(p for p in (root / "claims").rglob("*.yaml")) + [root / "references.bib"]
+    kind = data.draw(st.sampled_from(["prose", "name", "drop-from-list", "verdict", "bib-title", "bib-year",
+                                      "shift-lines", "date"]))
+    token = f"Zqk{n}"
+    if kind == "date":
+        rel = data.draw(st.sampled_from(sorted(dates)))
+        dates[rel] = f"2026-0{1 + n % 9}-1{n % 10}"
+        return f"date of {rel}"
+    bib = kind.startswith("bib")
+    path = root / "references.bib" if bib else data.draw(st.sampled_from(files[:-1]))
+    lines = path.read_text(encoding="utf-8").split("\n")
+    pattern = {"name": NAME, "drop-from-list": FLOW_LIST, "verdict": VERDICT, "bib-title": BIB_TITLE,
+               "bib-year": BIB_YEAR, "shift-lines": KEY_LINE}.get(kind)
+    where = prose_lines(lines) if kind == "prose" else [i for i, line in enumerate(lines) if pattern.match(line)]
+    if not where:
+        return f"nothing to edit in {path.name}"
+    i = data.draw(st.sampled_from(where))
+    line = lines[i]
+    if kind == "prose":
+        body = line.lstrip()
+        lines[i] = line[: len(line) - len(body)] + token + " " + body
+    elif kind == "name":
+        lines[i] = NAME.sub(lambda m: m.group(1) + token + " " + m.group(2), line)
+    elif kind == "drop-from-list":
+        lines[i] = FLOW_LIST.sub(lambda m: m.group(1) + m.group(2) + "]" + m.group(4), line)
+    elif kind == "verdict":
+        lines[i] = VERDICT.sub(lambda m: m.group(1) + data.draw(st.sampled_from(VERDICTS)) + m.group(3), line)
+    elif kind == "bib-title":
+        lines[i] = BIB_TITLE.sub(lambda m: m.group(1) + token + " ", line, count=1)
+    elif kind == "bib-year":
+        lines[i] = BIB_YEAR.sub(lambda m: m.group(1) + str(int(m.group(2)) + 1), line, count=1)
+    else:  # a comment line: every record below it moves down a line
+        lines.insert(i, "# " + token)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return f"{kind} at {path.relative_to(root)}:{i + 1}"
+
+
+def rendered(root: Path, dates: dict[str, str], store: cache.Cache | None) -> dict[str, object]:
+    checked = build.check(root, jobs=1)
+    checked.dates = dict(dates)
+    return {rel: (item.html, item.headings, item.meta, item.search, item.anchors, item.links)
+            if isinstance(item, Page) else item for rel, item in build.render(checked, 1, store).items()}
+
+
+@pytest.mark.filterwarnings("ignore")
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_random_edits_give_a_warm_build_equal_to_a_cold_one(tmp_path_factory, data):
+    root = corpus(tmp_path_factory.mktemp("kb"))
+    folder = root / ".cache"
+    store = cache.Cache(folder, "test")
+    dates = {p.relative_to(root).as_posix(): "2026-01-01" for p in [*(root / "claims").rglob("*.yaml"),
+                                                                     root / "references.bib"]}
+    assert rendered(root, dates, store) == rendered(root, dates, None)  # the cache is now warm
+    done = []
+    for n in range(3):
+        before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file() and folder not in p.parents}
+        done.append(edit(root, data, n, dates))
+        try:
+            build.check(root, jobs=1)
+        except ValidationFailed:  # an edit the rules refuse (a verdict a finding cannot have, say)
+            for p, content in before.items():
+                p.write_bytes(content)
+            done[-1] += " (refused, undone)"
+            continue
+        store = cache.Cache(folder, "test")
+        warm = rendered(root, dates, store)
+        cold = rendered(root, dates, None)
+        differ = sorted(rel for rel in cold if warm.get(rel) != cold[rel])
+        assert not differ, f"after {done}: the cache gave stale {differ[:5]}"
+
+
+def test_an_edit_reuses_the_pages_that_do_not_show_it(tmp_path):
+    """The trace is narrow: a claim's edit renders again only the pages that read that claim."""
+    root = corpus(tmp_path)
+    store = cache.Cache(root / ".cache", "test")
+    before = rendered(root, {}, store)
+    path = root / "claims" / "neurobenefits.yaml"
+    text = path.read_text(encoding="utf-8")
+    statement = re.search(r"\n  - id: ([a-z0-9-]+)\n    statement: >-\n      ", text.split("\nclaims:\n", 1)[1])
+    assert statement
+    path.write_text(text.replace(statement.group(0), statement.group(0) + "Qwxzedit ", 1), encoding="utf-8")
+    store = cache.Cache(root / ".cache", "test")
+    hits = []
+    original = store.get_json
+    store.get_json = lambda kind, key: hits.append(kind) or original(kind, key)  # type: ignore[method-assign]
+    after = rendered(root, {}, store)
+    changed = {rel for rel in after if after[rel] != before.get(rel)}
+    showing = {rel for rel, item in after.items() if "Qwxzedit" in str(item)}
+    assert showing and showing <= changed
+    pages = [rel for rel, item in after.items() if isinstance(item, tuple)]
+    reused = hits.count("finished")
+    # every page's trace was read; the output of each page that does not show the claim was found
+    assert hits.count("trace") == len(pages)
+    assert len(pages) - reused <= len({r for r in showing if r.endswith(".md")}) + 8  # + the indexes that count it
+
+
+def test_a_read_is_noted_whatever_way_the_container_is_read():
+    book = deps.Book()
+    d = book.watch("d", {"a": 1, "b": 2})
+    items = book.watch("l", [1, 2])
+    reads = [
+        (lambda: d["a"], ("d", "a")), (lambda: d.get("b"), ("d", "b")), (lambda: "c" in d, ("d", "c")),
+        (lambda: list(d), ("d", None)), (lambda: len(d), ("d", None)), (lambda: sorted(d.values()), ("d", None)),
+        (lambda: dict(d.items()), ("d", None)), (lambda: bool(d), ("d", None)), (lambda: {**d}, ("d", None)),
+        (lambda: items[0], ("l", None)), (lambda: sorted(items), ("l", None)), (lambda: len(items), ("l", None)),
+        (lambda: 2 in items, ("l", None)), (lambda: bool(items), ("l", None)), (lambda: [*items], ("l", None)),
+    ]
+    for read, token in reads:
+        with deps.Recording() as seen:
+            read()
+        assert token in seen.tokens, token
+
+
+def test_a_reused_block_notes_the_reads_that_made_it():
+    book = deps.Book()
+    d = book.watch("d", {"a": 1})
+    with deps.Recording() as outer, deps.Recording() as inner:
+        d["a"]
+    assert inner.tokens == outer.tokens == {("d", "a")}
+
+
+def test_a_trace_checks_the_records_it_read_and_only_those():
+    def digest(records: dict, trace: list) -> str:
+        book = deps.Book()
+        book.watch("d", records)
+        return book.digest(trace)
+
+    one, whole = [("d", "a")], [("d", None)]
+    assert digest({"a": 1, "b": 2}, one) == digest({"a": 1, "b": 3}, one)  # b was not read
+    assert digest({"a": 1, "b": 2}, one) != digest({"a": 2, "b": 2}, one)
+    assert digest({"a": 1}, one) != digest({}, one)  # a record gone is a change
+    assert digest({"a": 1, "b": 2}, whole) != digest({"a": 1, "b": 3}, whole)
+    assert digest({"a": 1}, [("d", "a")]) != digest({"b": 1}, [("d", "b")])  # the key counts, not only its value
