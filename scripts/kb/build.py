@@ -11,12 +11,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
-import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from . import cache, deps, history, links, model, pagemeta, searchentries, validate, workers
 from .bib import load_bib
@@ -31,6 +32,8 @@ DOCS_DIR = "docs"
 # benchmark's 50,000-claim corpus (10,500 entries, 3.4 MB) and keeps a runaway file from
 # turning into hours of build and hundreds of MB of site.
 BIB_MAX_BYTES = 4_000_000
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -135,7 +138,7 @@ def render(checked: Checked, jobs: int | None = None, store: cache.Cache | None 
     """Every generated file (path relative to docs/ -> a Page or a data file's text). The pages
     render on `jobs` processes (kb.workers; default: every core), with the same result as on one.
     With a build cache (`store`), a page whose records did not change since it was last rendered
-    is taken from it (kb.deps): each page's trace (the records it read) and its output are kept."""
+    is taken from it (kb.deps), and so are the data exports."""
     with _gc_paused():
         book = deps.Book()
         kb = watched(book, checked.kb)
@@ -143,46 +146,66 @@ def render(checked: Checked, jobs: int | None = None, store: cache.Cache | None 
         page_jobs = renderer.page_jobs()
         finisher = pagemeta.Finisher(kb, checked.bib_text, book.watch("dates", checked.dates or {}), book.watch)
 
-        def finished(i: int) -> tuple[str, Page, dict[str, str], list[tuple[str, str]]]:
-            rel, make = page_jobs[i]
-            job = f"{rel} {make.func.__name__} {make.args!r}"  # type: ignore[attr-defined]
-            trace_key = cache.digest("trace", job)
-            trace = deps.tokens_from_json(store.get_json("trace", trace_key)) if store else None
-            if store and trace is not None:
-                key = cache.digest("finished", job, book.digest(trace))
-                known = _finished_from_json(store.get_json("finished", key))
-                if known is not None:
-                    return rel, *known, [("trace", trace_key), ("finished", key)]
-            with deps.Recording() as reads:
-                page = make()
-                downloads = finisher.finish(rel, page)
+        def finish(rel: str, make: Callable[[], Page]) -> tuple[Page, dict[str, str]]:
+            page = make()
+            downloads = finisher.finish(rel, page)
             page.anchors, page.links = links.of(page.html)
-            search_key = cache.digest("search", rel, page.html, json.dumps(page.meta, sort_keys=True))
-            known_search = store.get_json("search", search_key) if store else None
-            if isinstance(known_search, list):
-                page.search = known_search
-            else:
-                page.search = searchentries.entries(rel, page)
-                if store:
-                    store.put_json("search", search_key, page.search)
-            if not store:
-                return rel, page, downloads, []
-            trace = sorted(reads.tokens, key=deps.order)
-            key = cache.digest("finished", job, book.digest(trace))
-            store.put_json("trace", trace_key, trace)
-            store.put_json("finished", key, _finished_to_json(page, downloads))
-            return rel, page, downloads, [("trace", trace_key), ("finished", key), ("search", search_key)]
+            page.search = searchentries.entries(rel, page)
+            return page, downloads
+
+        def job(i: int) -> tuple[Page | None, dict[str, str], list[tuple[str, str]]]:
+            if i == len(page_jobs):  # the last job: the data exports
+                files, used = _traced(store, book, "exports", partial(exports, kb), _as_is, _files_from_data)
+                return None, files, used
+            rel, make = page_jobs[i]
+            name = f"{rel} {make.func.__name__} {make.args!r}"  # type: ignore[attr-defined]
+            (page, downloads), used = _traced(store, book, name, partial(finish, rel, make), _finished_to_data,
+                                              _finished_from_data)
+            return page, downloads, used
 
         files: dict[str, Page | str] = {}
-        for rel, page, downloads, used in workers.map_ordered(finished, len(page_jobs), jobs):
-            files.update(downloads)
-            files[rel] = page
+        for i, (page, extra, used) in enumerate(workers.map_ordered(job, len(page_jobs) + 1, jobs)):
+            files.update(extra)
+            if page is not None:
+                files[page_jobs[i][0]] = page
             if store:
                 for kind, key in used:
                     store.note(kind, [key])
-        files.update(exports(checked.kb))
     files["data/references.bib"] = checked.bib_text
     return files
+
+
+def _traced(store: cache.Cache | None, book: deps.Book, job: str, make: Callable[[], T],
+            to_data: Callable[[T], object], from_data: Callable[[object], T | None]) -> tuple[T, list[tuple[str, str]]]:
+    """What make() makes, or, when every record it read last time is unchanged (kb.deps), what it
+    made then, from the cache; and the cache entries used. `job` names what make() makes."""
+    trace_key = cache.digest("trace", job)
+    if store:
+        trace = deps.trace_of(store.get_data("trace", trace_key))
+        if trace is not None:
+            key = cache.digest("finished", job, book.digest(trace))
+            known = from_data(store.get_data("finished", key))
+            if known is not None:
+                return known, [("trace", trace_key), ("finished", key)]
+    with deps.Recording() as reads:
+        made = make()
+    if not store:
+        return made, []
+    trace = tuple(sorted(reads.tokens, key=deps.order))
+    key = cache.digest("finished", job, book.digest(trace))
+    store.put_data("trace", trace_key, trace)
+    store.put_data("finished", key, to_data(made))
+    return made, [("trace", trace_key), ("finished", key)]
+
+
+def _as_is(value: T) -> T:
+    return value
+
+
+def _files_from_data(value: object) -> dict[str, str] | None:
+    if isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        return value
+    return None
 
 
 def watched(book: deps.Book, kb: model.KB) -> model.KB:
@@ -197,25 +220,21 @@ def watched(book: deps.Book, kb: model.KB) -> model.KB:
     return dataclasses.replace(kb, **changes)
 
 
-def _finished_to_json(page: Page, downloads: dict[str, str]) -> dict:
-    return {"html": page.html, "headings": page.headings, "meta": page.meta, "search": page.search,
-            "anchors": sorted(page.anchors), "links": list(page.links), "downloads": downloads}
+def _finished_to_data(finished: tuple[Page, dict[str, str]]) -> tuple:
+    page, downloads = finished
+    return (page.html, page.headings, page.meta, page.search, page.anchors, page.links, downloads)
 
 
-def _finished_from_json(value: object) -> tuple[Page, dict[str, str]] | None:
+def _finished_from_data(value: object) -> tuple[Page, dict[str, str]] | None:
     """A finished page as the cache kept it; None for anything else (a miss)."""
-    if not isinstance(value, dict):
+    if not (isinstance(value, tuple) and len(value) == 7):
         return None
-    try:
-        page = Page(value["html"], [(level, anchor, name) for level, anchor, name in value["headings"]],
-                    value["meta"], value["search"], frozenset(value["anchors"]), tuple(value["links"]))
-        downloads = value["downloads"]
-    except (KeyError, TypeError, ValueError):
-        return None
-    if not (isinstance(page.html, str) and isinstance(page.meta, dict) and isinstance(page.search, list)
+    html, headings, meta, search, anchors, links, downloads = value
+    if not (isinstance(html, str) and isinstance(headings, list) and isinstance(meta, dict)
+            and isinstance(search, list) and isinstance(anchors, frozenset) and isinstance(links, tuple)
             and isinstance(downloads, dict)):
         return None
-    return page, downloads
+    return Page(html, headings, meta, search, anchors, links), downloads
 
 
 def write(docs_dir: Path, files: dict[str, Page | str]) -> int:

@@ -1,11 +1,18 @@
 """The build cache: what a page's input made last time, so that a rebuild redoes only what changed.
 
-Content-addressed: an entry's key is a hash of everything that makes its value (a page's HTML and
-metadata, its address, and the build's fingerprint), so an entry is never stale, only unused. Three
-kinds are kept: a generated page's search entries (`search`, made from the page by
-kb.searchentries), its finished file in site/ (`page`, the theme's template and the plugins'
-page events applied), and, for a site whose search index is in shards, what a page's search
-entries show and weigh there (`words`, kb.shards).
+Content-addressed: an entry's key is a hash of everything that makes its value (a page's records,
+HTML or metadata, its address, and the build's fingerprint), so an entry is never stale, only
+unused. Four kinds are kept:
+
+- `trace`: which records of the model a generated page (or the data exports) read when it was
+  last rendered (kb.deps), under the page's name. The one kind not keyed by content: a trace is
+  only a list of what to check, so an old one can cost a render, never give a wrong page;
+- `finished`: the page as the engine finished it (HTML, headings, metadata, search entries,
+  links, downloads), under the digest of what its trace's records are now (kb.build);
+- `page`: its finished file in site/ (the theme's template and the plugins' page events applied),
+  under its content and metadata (kb.plugin);
+- `words`: for a site whose search index is in shards, what a page's search entries show and
+  weigh there (kb.shards).
 
 The cache lives in a folder (`.cache/kb/` beside mkdocs.yml, ignored by git) that is safe to
 delete at any time. Its entries sit under the build's fingerprint: the versions of MkDocs,
@@ -19,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import os
 import shutil
 import sys
@@ -26,8 +34,9 @@ import tempfile
 from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
-KINDS = ("page", "search", "words", "trace", "finished")
+KINDS = ("page", "words", "trace", "finished")
 _HASH = 32  # bytes of blake2b in a value's header
 
 
@@ -97,6 +106,19 @@ class Cache:
 
     def put_json(self, kind: str, key: str, value: object) -> None:
         self.put(kind, key, json.dumps(value, ensure_ascii=False).encode("utf-8"))  # keys in their order
+
+    def get_data(self, kind: str, key: str) -> object | None:
+        """A value kept with put_data (marshal: Python's own format for plain data, fast to read;
+        the fingerprint holds Python's version, so a value is read by the version that wrote it)."""
+        value = self.get(kind, key)
+        try:
+            return None if value is None else marshal.loads(value)
+        except (EOFError, ValueError, TypeError):
+            return None
+
+    def put_data(self, kind: str, key: str, value: Any) -> None:
+        """Keep plain data: str, int, float, bool, None, and tuples, lists, dicts and frozensets of them."""
+        self.put(kind, key, marshal.dumps(value))
 
     def keep_only_used(self) -> None:
         """After a successful build: drop other fingerprints' caches and the entries it did not use."""

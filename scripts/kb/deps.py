@@ -203,17 +203,9 @@ class _Canon:
         return f"{type(value).__qualname__}({self(sorted((k, v) for k, v in fields.items()))})"
 
 
-def tokens_from_json(value: Any) -> list[Token] | None:
-    """A trace as kb.cache stored it (JSON: tuples came back as lists); None if it is not one."""
-    if not isinstance(value, list):
+def trace_of(value: Any) -> tuple[Token, ...] | None:
+    """A trace as kb.cache kept it; None if it is not one."""
+    if not (isinstance(value, tuple) and all(isinstance(t, tuple) and len(t) == 2 and isinstance(t[0], str)
+                                             for t in value)):
         return None
-    out: list[Token] = []
-    for item in value:
-        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)):
-            return None
-        out.append((item[0], _tuples(item[1])))
-    return out
-
-
-def _tuples(value: Any) -> Any:
-    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+    return value
