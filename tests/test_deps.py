@@ -88,7 +88,7 @@ def edit(root: Path, data: st.DataObject, n: int, dates: dict[str, str]) -> str:
 
 
 def rendered(root: Path, dates: dict[str, str], store: cache.Cache | None) -> dict[str, object]:
-    checked = build.check(root, jobs=1)
+    checked = build.check(root, jobs=1, store=store)
     checked.dates = dict(dates)
     return {rel: (item.html, item.headings, item.meta, item.search, item.anchors, item.links)
             if isinstance(item, Page) else item for rel, item in build.render(checked, 1, store).items()}

@@ -122,22 +122,25 @@ def test_write_replaces_only_changed_files_and_removes_stale(tmp_path, rendered)
     assert not (docs / "compounds" / "gone.md").exists()
 
 
-def test_templates_compile_once_per_process_and_never_stale(monkeypatch):
-    """The engine's templates are compiled once per process (kb.render's bytecode cache: a
-    rebuild under `mkdocs serve` does not compile them again), and an edited template is compiled
-    again, never served from the cache."""
-    from kb import render
+def test_templates_compile_once_per_process_and_never_stale(monkeypatch, tmp_path):
+    """The engine's templates are compiled once per process (kb.cache.Compiled: a rebuild under
+    `mkdocs serve` does not compile them again) and kept in the build cache (a new process does
+    not compile them either), and an edited template is compiled again, never served from the cache."""
+    from kb import cache, render
 
     kb = build.check(FIXTURES / "tiny").kb
-    first = render.Renderer(kb)
+    first = render.Renderer(kb, cache.Compiled(cache.Cache(tmp_path, "fp")))
     page = first.env.get_template("compound.html.j2")
-    assert render._COMPILED.code, "rendering filled the cache"
+    assert cache._COMPILED, "rendering filled the cache"
     monkeypatch.setattr(jinja2.Environment, "compile", lambda *a, **k: pytest.fail("compiled again"))
     again = render.Renderer(kb).env.get_template("compound.html.j2")
     assert again.render is not None and again is not page
+    monkeypatch.setattr(cache, "_COMPILED", {})  # a new process: only the build cache's folder is left
+    fresh = render.Renderer(kb, cache.Compiled(cache.Cache(tmp_path, "fp"))).env.get_template("compound.html.j2")
+    assert fresh.render is not None
     monkeypatch.undo()
 
-    shared = render.MemoryBytecodeCache()
     for source in ("one", "two"):  # same name, new source: the new text, not the cached one
-        env = jinja2.Environment(loader=jinja2.DictLoader({"t": source}), bytecode_cache=shared)
+        kept = cache.Compiled(cache.Cache(tmp_path, "fp"))
+        env = jinja2.Environment(loader=jinja2.DictLoader({"t": source}), bytecode_cache=kept)
         assert env.get_template("t").render() == source

@@ -63,36 +63,64 @@ def claim_files(root: Path, claims_dir: str = CLAIMS_DIR) -> list[Path]:
     return sorted(p for p in base.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
-def check(root: Path, claims_dir: str = CLAIMS_DIR, bib_file: str = BIB_FILE, jobs: int | None = None) -> Checked:
+def check(root: Path, claims_dir: str = CLAIMS_DIR, bib_file: str = BIB_FILE, jobs: int | None = None,
+          store: cache.Cache | None = None) -> Checked:
     """Load and validate everything under root; raise ValidationFailed listing every error.
 
     claims_dir and bib_file are relative to root (the plugin's `claims` and `bib` options). The
     claim files load and pass their own checks on `jobs` processes (kb.workers; default: every
-    core), with the same result as on one."""
+    core), with the same result as on one. With a build cache (`store`), a claim file loaded and
+    checked before with the same bytes is taken from it (kind `file`)."""
     with _gc_paused():
-        return _check(root, claims_dir, bib_file, jobs)
+        return _check(root, claims_dir, bib_file, jobs, store)
 
 
-def _load_one(root: Path, path: Path) -> tuple[Doc, list[Problem], bool]:
-    """One claim file loaded and checked on its own: the document, its problems, and whether what
-    it holds cannot be listed (then the cross-file checks wait)."""
+def _load_one(root: Path, path: Path, store: cache.Cache | None) -> tuple[Doc, list[Problem], bool, str]:
+    """One claim file loaded and checked on its own: the document, its problems, whether what it
+    holds cannot be listed (then the cross-file checks wait), and its key in the build cache."""
     rel = path.relative_to(root).as_posix()
     too_large = size_problem(rel, path.stat().st_size)  # checked before the file is read
-    doc, found = (Doc(rel), [too_large]) if too_large else load_yaml(rel, path.read_bytes())
-    if found:
-        return doc, found, True
-    found = validate.check_file(doc)
-    return doc, found, any(p.code == "KB201" for p in found)
+    if too_large:
+        return Doc(rel), [too_large], True, ""
+    raw = path.read_bytes()
+    key = cache.digest("file", rel, raw)
+    known = _loaded_from_data(rel, store.get_data("file", key)) if store else None
+    if known is not None:
+        return (*known, key)
+    doc, found = load_yaml(rel, raw)
+    bad = bool(found)
+    if not found:
+        found = validate.check_file(doc)
+        bad = any(p.code == "KB201" for p in found)
+    if store:
+        kept = [dataclasses.astuple(p) for p in found]
+        store.put_data("file", key, (doc.data, doc.value_pos, doc.key_pos, kept, bad))
+    return doc, found, bad, key
 
 
-def _check(root: Path, claims_dir: str = CLAIMS_DIR, bib_file: str = BIB_FILE, jobs: int | None = None) -> Checked:
+def _loaded_from_data(rel: str, value: object) -> tuple[Doc, list[Problem], bool] | None:
+    """A claim file as the cache kept it (`_load_one`); None for anything else (a miss)."""
+    if not (isinstance(value, tuple) and len(value) == 5 and isinstance(value[1], dict)
+            and isinstance(value[2], dict) and isinstance(value[3], list) and isinstance(value[4], bool)):
+        return None
+    data, value_pos, key_pos, found, bad = value
+    try:
+        problems = [Problem(*p) for p in found]
+    except TypeError:
+        return None
+    return Doc(rel, data, value_pos, key_pos), problems, bad
+
+
+def _check(root: Path, claims_dir: str, bib_file: str, jobs: int | None, store: cache.Cache | None) -> Checked:
     problems: list[Problem] = []
     docs: list[Doc] = []
     # A file that did not load, or whose records cannot be listed (KB201), would make the
     # cross-file checks report what it holds as missing or unused: they wait until every file loads.
     unreadable = False
     paths = claim_files(root, claims_dir)
-    for doc, found, bad in workers.map_ordered(lambda i: _load_one(root, paths[i]), len(paths), jobs):
+    for doc, found, bad, key in workers.map_ordered(lambda i: _load_one(root, paths[i], store), len(paths), jobs):
+        if store and key:
+            store.note("file", [key])
         problems += found
         unreadable |= bad
         docs.append(doc)
@@ -142,7 +170,7 @@ def render(checked: Checked, jobs: int | None = None, store: cache.Cache | None 
     with _gc_paused():
         book = deps.Book()
         kb = watched(book, checked.kb)
-        renderer = Renderer(kb)
+        renderer = Renderer(kb, cache.Compiled(store))
         page_jobs = renderer.page_jobs()
         finisher = pagemeta.Finisher(kb, checked.bib_text, book.watch("dates", checked.dates or {}), book.watch)
 

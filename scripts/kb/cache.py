@@ -2,8 +2,9 @@
 
 Content-addressed: an entry's key is a hash of everything that makes its value (a page's records,
 HTML or metadata, its address, and the build's fingerprint), so an entry is never stale, only
-unused. Four kinds are kept:
+unused. Five kinds are kept:
 
+- `file`: a claim file as loaded and checked on its own (kb.build), under its bytes;
 - `trace`: which records of the model a generated page (or the data exports) read when it was
   last rendered (kb.deps), under the page's name. The one kind not keyed by content: a trace is
   only a list of what to check, so an old one can cost a render, never give a wrong page;
@@ -13,6 +14,8 @@ unused. Four kinds are kept:
   under its content and metadata (kb.plugin);
 - `words`: for a site whose search index is in shards, what a page's search entries show and
   weigh there (kb.shards).
+
+Beside them, the compiled templates (`jinja`, see Compiled below).
 
 The cache lives in a folder (`.cache/kb/` beside mkdocs.yml, ignored by git) that is safe to
 delete at any time. Its entries sit under the build's fingerprint: the versions of MkDocs,
@@ -36,7 +39,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-KINDS = ("page", "words", "trace", "finished")
+import jinja2
+
+KINDS = ("file", "page", "words", "trace", "finished")
 _HASH = 32  # bytes of blake2b in a value's header
 
 
@@ -117,8 +122,13 @@ class Cache:
             return None
 
     def put_data(self, kind: str, key: str, value: Any) -> None:
-        """Keep plain data: str, int, float, bool, None, and tuples, lists, dicts and frozensets of them."""
-        self.put(kind, key, marshal.dumps(value))
+        """Keep plain data: str, int, float, bool, None, and tuples, lists, dicts and frozensets of
+        them (anything else is not kept: a later build misses it)."""
+        try:
+            data = marshal.dumps(value)
+        except ValueError:
+            return
+        self.put(kind, key, data)
 
     def keep_only_used(self) -> None:
         """After a successful build: drop other fingerprints' caches and the entries it did not use."""
@@ -135,3 +145,41 @@ class Cache:
                 for entry in sub.iterdir() if sub.is_dir() else []:
                     if entry.name not in used.get(kind, set()):
                         entry.unlink(missing_ok=True)
+
+
+_COMPILED: dict[str, bytes] = {}  # the templates this process compiled or read, by Jinja's bucket key
+_KEPT: set[tuple[Path, str]] = set()  # (a build cache's folder, a key) this process knows it holds
+
+
+class Compiled(jinja2.BytecodeCache):
+    """Compiled Jinja templates (the engine's and the theme's), kept in this process's memory and,
+    given a build cache, in its folder (kind `jinja`), so that neither a rebuild under `mkdocs
+    serve` nor a new build compiles them again. Jinja checks a template's source against the
+    checksum kept with its code: an edited template is compiled again, never served stale. The
+    entries are few (one per template) and go with their fingerprint's folder."""
+
+    def __init__(self, store: Cache | None = None) -> None:
+        self.store = store
+        self.code = _COMPILED
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self.code.get(bucket.key)
+        if code is not None:
+            self._keep(bucket.key, code)  # compiled under another cache folder: this one gets it too
+        elif self.store is not None:
+            code = self.store.get("jinja", bucket.key)
+            if code is not None:
+                _KEPT.add((self.store.folder, bucket.key))
+        if code is not None:
+            bucket.bytecode_from_string(code)  # a template edited since: reset, and compiled again
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self.code[bucket.key] = bucket.bytecode_to_string()
+        if self.store is not None:
+            self.store.put("jinja", bucket.key, code)
+            _KEPT.add((self.store.folder, bucket.key))
+
+    def _keep(self, key: str, code: bytes) -> None:
+        if self.store is not None and (self.store.folder, key) not in _KEPT:
+            self.store.put("jinja", key, code)
+            _KEPT.add((self.store.folder, key))

@@ -23,8 +23,8 @@ One thing per event:
   "not in nav" on purpose: only the section index pages are in the nav.
 - on_nav: keep the navigation, which building a page needs.
 - on_env (last): build every generated page into the site (theme template, plugins' page events,
-  the file) on every core, or take it from the build cache (`prebuild`); under `mkdocs serve`,
-  keep the theme's compiled templates between rebuilds.
+  the file) on every core, or take it from the build cache (`prebuild`); keep the theme's
+  compiled templates in the build cache and, under `mkdocs serve`, in memory between rebuilds.
 - on_serve: watch the claims folder and references.bib too.
 - on_post_page / on_post_template: the Content-Security-Policy step (`content_security_policy`).
 - on_post_build (last of all plugins): only when the build succeeded, strict warnings included,
@@ -101,7 +101,6 @@ class KBPlugin(BasePlugin[KBConfig]):
         self.command: str | None = None
         self.final_site: Path | None = None  # site/ while a `mkdocs build` builds into staging
         self.pages: dict[str, render.Page | str] = {}  # docs-relative path -> generated page (or data file)
-        self.bytecode = render.MemoryBytecodeCache()
         self.nav: Any = None
         self.store: cache.Cache | None = None
         self.skipped = _SkippedPages()
@@ -133,9 +132,9 @@ class KBPlugin(BasePlugin[KBConfig]):
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         try:
-            checked = build.check(self.root(config), claims_dir=self.config.claims, bib_file=self.config.bib,
-                                  jobs=self.jobs())
             self.store = self.open_cache(config)
+            checked = build.check(self.root(config), claims_dir=self.config.claims, bib_file=self.config.bib,
+                                  jobs=self.jobs(), store=self.store)
             if self.search_index is not None:
                 self.search_index.store = self.store
             self.pages = build.render(checked, self.jobs(), self.store)
@@ -195,11 +194,10 @@ class KBPlugin(BasePlugin[KBConfig]):
 
     @event_priority(-100)  # last: every plugin has set up what it needs to build a page
     def on_env(self, env: jinja2.Environment, *, config: MkDocsConfig, files: Files) -> jinja2.Environment:
-        """Under `serve`, keep the theme's compiled templates between rebuilds (Jinja checks each
-        template's source is unchanged): compiling them is a fifth of a small site's rebuild.
-        Otherwise, build the generated pages into the site on every core (`prebuild`)."""
-        if self.command == "serve":
-            env.bytecode_cache = self.bytecode
+        """Keep the theme's compiled templates between rebuilds and builds (kb.cache.Compiled: Jinja
+        checks each template's source is unchanged): compiling them is a fifth of a small site's
+        rebuild. Then build the generated pages into the site on every core (`prebuild`)."""
+        env.bytecode_cache = cache.Compiled(self.store)
         self.prebuild(env, config, files)
         return env
 

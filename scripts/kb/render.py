@@ -28,7 +28,7 @@ import material
 from markdown.extensions.toc import slugify
 from markupsafe import Markup, escape
 
-from . import cite, deps, schema
+from . import cache, cite, deps, schema
 from .bib import Reference, slug
 from .model import KB, Claim, Entity
 from .text import inert, inert_block
@@ -192,32 +192,15 @@ def group_by_evidence(claims: list[Claim]) -> list[tuple[str, list[Claim]]]:
     return [(t, [c for c in claims if c.evidence_type == t]) for t, _ in evidence_counts(claims)]
 
 
-class MemoryBytecodeCache(jinja2.BytecodeCache):
-    """Compiled templates kept in memory, each under a checksum of its source (Jinja's bucket key):
-    a template edited since is compiled again, never served stale."""
-
-    def __init__(self) -> None:
-        self.code: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        if bucket.key in self.code:
-            bucket.bytecode_from_string(self.code[bucket.key])
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self.code[bucket.key] = bucket.bytecode_to_string()
-
-
-# The engine's templates, compiled once per process: `mkdocs serve` renders every page again on each
-# edit, and compiling the templates was a third of the engine's part of that rebuild.
-_COMPILED = MemoryBytecodeCache()
-
-
 class Renderer:
-    def __init__(self, kb: KB):
+    def __init__(self, kb: KB, compiled: jinja2.BytecodeCache | None = None):
+        """`compiled`: where compiled templates are kept (kb.cache.Compiled; by default, in this
+        process's memory: `mkdocs serve` renders every page again on each edit, and compiling
+        the templates was a third of the engine's part of that rebuild)."""
         self.kb = kb
         self._claims: dict[str, tuple[Markup, frozenset]] = {}
         self.env = jinja2.Environment(
-            loader=jinja2.PackageLoader("kb", "templates"), bytecode_cache=_COMPILED,
+            loader=jinja2.PackageLoader("kb", "templates"), bytecode_cache=compiled or cache.Compiled(),
             finalize=inert,  # every {{ value }} is inert text unless a helper built Markup
             autoescape=True, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
         )
