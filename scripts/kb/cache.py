@@ -28,7 +28,6 @@ written atomically (a temporary file renamed), so that workers writing at once n
 from __future__ import annotations
 
 import hashlib
-import json
 import marshal
 import os
 import shutil
@@ -101,16 +100,6 @@ class Cache:
             os.replace(tmp, path)
         except OSError:
             pass  # a cache that cannot be written is a cache that misses
-
-    def get_json(self, kind: str, key: str) -> object | None:
-        value = self.get(kind, key)
-        try:
-            return None if value is None else json.loads(value)
-        except ValueError:
-            return None
-
-    def put_json(self, kind: str, key: str, value: object) -> None:
-        self.put(kind, key, json.dumps(value, ensure_ascii=False).encode("utf-8"))  # keys in their order
 
     def get_data(self, kind: str, key: str) -> object | None:
         """A value kept with put_data (marshal: Python's own format for plain data, fast to read;

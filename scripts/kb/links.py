@@ -32,12 +32,16 @@ def broken(pages: Mapping[str, tuple[frozenset[str], tuple[str, ...]]], files: I
     site (`compounds/sarcosine.html`) to what `of` read from it; `files` are all the site's files."""
     known = set(files) | set(pages)  # the generated pages, whether or not `files` lists them
     problems = []
+    resolved: dict[tuple[str, str], str] = {}  # (folder, link target) -> the file: most recur on many pages
     for here, (_, links) in pages.items():
         folder = posixpath.dirname(here)
         for link in links:
             target, _, anchor = link.partition("#")
             target = target.split("?", 1)[0]
-            path = posixpath.normpath(posixpath.join(folder, unquote(target))) if target else here
+            if not target:
+                path = here
+            elif (path := resolved.get((folder, target), "")) == "":
+                path = resolved[folder, target] = posixpath.normpath(posixpath.join(folder, unquote(target)))
             if path not in known or path.startswith("../"):
                 problems.append(f"{here}: the link '{link}' points to {path}, which the site does not have")
             elif anchor and path in pages and unquote(anchor) not in pages[path][0]:

@@ -112,13 +112,13 @@ def write(entries: list[dict], config: dict, folder: Path, store: cache.Cache | 
         key = cache.digest("words", settings, json.dumps(
             [[e.get("title", ""), e.get("text", ""), e.get("tags") or [], e.get("boost", 1)] for e in group],
             ensure_ascii=False, default=str))
-        known = store.get_json("words", key) if store else None
+        known = store.get_data("words", key) if store else None
         if isinstance(known, list) and len(known) == len(group):
             read = known
         else:
             read = [_read(entry, separator, drop, boosts) for entry in group]
             if store:
-                store.put_json("words", key, read)
+                store.put_data("words", key, read)
         keys.append(key)
         for entry, (title, text, tags, weights) in zip(group, read, strict=True):
             docs.append([entry["location"], title, text, tags])
