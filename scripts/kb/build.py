@@ -181,21 +181,29 @@ def render(checked: Checked, jobs: int | None = None, store: cache.Cache | None 
             page.search = searchentries.entries(rel, page)
             return page, downloads
 
-        def job(i: int) -> tuple[Page | None, dict[str, str], list[tuple[str, str]]]:
-            if i == len(page_jobs):  # the last job: the data exports
-                files, used = _traced(store, book, "exports", partial(exports, kb), _as_is, _files_from_data)
-                return None, files, used
-            rel, make = page_jobs[i]
-            name = f"{rel} {make.func.__name__} {make.args!r}"  # type: ignore[attr-defined]
-            (page, downloads), used = _traced(store, book, name, partial(finish, rel, make), _finished_to_data,
-                                              _finished_from_data)
-            return page, downloads, used
+        # (the job's name, what makes it, how the cache keeps it and reads it back): the pages, then the exports
+        todo: list[tuple[str, Callable[[], Any], Callable[[Any], object], Callable[[object], Any]]] = [
+            (f"{rel} {make.func.__name__} {make.args!r}", partial(finish, rel, make),  # type: ignore[attr-defined]
+             _finished_to_data, _finished_from_data) for rel, make in page_jobs]
+        todo.append(("exports", partial(exports, kb), _as_is, _files_from_data))
+        # First, here, what the cache holds for each job whose records did not change (sending a
+        # page back from a worker costs more than reading it); then the others, on every core.
+        done = [_reused(store, book, name, from_data) if store else None for name, _, _, from_data in todo]
+        missed = [i for i, known in enumerate(done) if known is None]
+        made = workers.map_ordered(lambda j: _made(store, book, *todo[missed[j]][:3]), len(missed), jobs)
+        for i, result in zip(missed, made, strict=True):
+            done[i] = result
 
         files: dict[str, Page | str] = {}
-        for i, (page, extra, used) in enumerate(workers.map_ordered(job, len(page_jobs) + 1, jobs)):
-            files.update(extra)
-            if page is not None:
+        for i, result in enumerate(done):
+            assert result is not None
+            value, used = result
+            if i < len(page_jobs):
+                page, downloads = value
+                files.update(downloads)
                 files[page_jobs[i][0]] = page
+            else:
+                files.update(value)
             if store:
                 for kind, key in used:
                     store.note(kind, [key])
@@ -203,24 +211,31 @@ def render(checked: Checked, jobs: int | None = None, store: cache.Cache | None 
     return files
 
 
-def _traced(store: cache.Cache | None, book: deps.Book, job: str, make: Callable[[], T],
-            to_data: Callable[[T], object], from_data: Callable[[object], T | None]) -> tuple[T, list[tuple[str, str]]]:
-    """What make() makes, or, when every record it read last time is unchanged (kb.deps), what it
-    made then, from the cache; and the cache entries used. `job` names what make() makes."""
+def _reused(store: cache.Cache, book: deps.Book, job: str,
+            from_data: Callable[[object], T | None]) -> tuple[T, list[tuple[str, str]]] | None:
+    """What the job made before, from the cache, if every record it read then is unchanged now
+    (kb.deps), and the cache entries used; None otherwise. `job` names what the job makes."""
     trace_key = cache.digest("trace", job)
-    if store:
-        trace = deps.trace_of(store.get_data("trace", trace_key))
-        if trace is not None:
-            key = cache.digest("finished", job, book.digest(trace))
-            known = from_data(store.get_data("finished", key))
-            if known is not None:
-                return known, [("trace", trace_key), ("finished", key)]
+    trace = deps.trace_of(store.get_data("trace", trace_key))
+    if trace is None:
+        return None
+    key = cache.digest("finished", job, book.digest(trace))
+    known = from_data(store.get_data("finished", key))
+    if known is None:
+        return None
+    deps.note_all(trace)  # inside another job, its reads are that job's too
+    return known, [("trace", trace_key), ("finished", key)]
+
+
+def _made(store: cache.Cache | None, book: deps.Book, job: str, make: Callable[[], T],
+          to_data: Callable[[T], object]) -> tuple[T, list[tuple[str, str]]]:
+    """What make() makes, with the records it read (kb.deps), kept in the cache for the next build."""
     with deps.Recording() as reads:
         made = make()
     if not store:
         return made, []
     trace = tuple(sorted(reads.tokens, key=deps.order))
-    key = cache.digest("finished", job, book.digest(trace))
+    trace_key, key = cache.digest("trace", job), cache.digest("finished", job, book.digest(trace))
     store.put_data("trace", trace_key, trace)
     store.put_data("finished", key, to_data(made))
     return made, [("trace", trace_key), ("finished", key)]
