@@ -209,3 +209,24 @@ def _reference(path: str, entry: bm.Entry, problems: list[Problem]) -> Reference
         problems.append(Problem(path, line, 1, "KB407", f"entry '{entry.key}' has no year "
                                 "and no `unresolved` field"))
     return Reference(entry.key, entry.entry_type.lower(), fields, line, entry.raw or "", names)
+
+
+def to_data(refs: dict[str, Reference], problems: list[Problem]) -> tuple:
+    """What load_bib found, as plain data for the build cache (kb.cache)."""
+    return ([(r.key, r.entry_type, r.fields, r.line, r.raw,
+              {f: [(p.first, p.von, p.last, p.jr) for p in people] for f, people in r.names.items()})
+             for r in refs.values()],
+            [(p.path, p.line, p.col, p.code, p.message) for p in problems])
+
+
+def from_data(value: object) -> tuple[dict[str, Reference], list[Problem]] | None:
+    """What to_data kept, as load_bib found it; None for anything else (a miss)."""
+    if not (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], list) and isinstance(value[1], list)):
+        return None
+    try:
+        refs = {key: Reference(key, entry_type, fields, line, raw,
+                               {f: [NameParts(*parts) for parts in people] for f, people in names.items()})
+                for key, entry_type, fields, line, raw, names in value[0]}
+        return refs, [Problem(*p) for p in value[1]]
+    except (TypeError, ValueError, AttributeError):
+        return None

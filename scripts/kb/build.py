@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from . import cache, deps, history, links, model, pagemeta, searchentries, validate, workers
+from . import bib, cache, deps, history, links, model, pagemeta, searchentries, validate, workers
 from .bib import load_bib
 from .problems import Problem, ValidationFailed, errors
 from .render import GENERATED_DIRS, GENERATED_FILES, Page, Renderer, exports
@@ -124,7 +124,7 @@ def _check(root: Path, claims_dir: str, bib_file: str, jobs: int | None, store: 
         problems += found
         unreadable |= bad
         docs.append(doc)
-    refs, bib_text, found = _load_bib(root, bib_file)
+    refs, bib_text, found = _load_bib(root, bib_file, store)
     problems += found
     unreadable |= bib_text is None
     if not unreadable:
@@ -142,9 +142,10 @@ def _structures(root: Path) -> frozenset[str]:
     return frozenset(p.name for p in folder.iterdir() if p.is_file()) if folder.is_dir() else frozenset()
 
 
-def _load_bib(root: Path, bib_file: str) -> tuple[dict, str | None, list[Problem]]:
+def _load_bib(root: Path, bib_file: str, store: cache.Cache | None) -> tuple[dict, str | None, list[Problem]]:
     """The references, the file's text (None when the file as a whole cannot be read) and the
-    problems found. The size is checked before the file is read."""
+    problems found. The size is checked before the file is read. With a build cache, a file
+    read before with the same bytes is taken from it (kind `bib`)."""
     bib_path = root / bib_file
     if not bib_path.exists():
         return {}, None, [Problem(bib_file, 1, 1, "KB401", f"{bib_file} is missing")]
@@ -158,8 +159,20 @@ def _load_bib(root: Path, bib_file: str) -> tuple[dict, str | None, list[Problem
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         return {}, None, [Problem(bib_file, line, 1, "KB101", f"byte 0x{raw[exc.start]:02x} is not UTF-8")]
-    refs, found = load_bib(bib_file, text)
-    return (refs, text, found) if refs is not None else ({}, None, found)
+    key = cache.digest("bib", bib_file, raw)
+    known = bib.from_data(store.get_data("bib", key)) if store else None
+    if known is not None:
+        refs, found = known
+    else:
+        loaded, found = load_bib(bib_file, text)
+        if loaded is None:
+            return {}, None, found
+        refs = loaded
+        if store:
+            store.put_data("bib", key, bib.to_data(refs, found))
+    if store:
+        store.note("bib", [key])
+    return refs, text, found
 
 
 def render(checked: Checked, jobs: int | None = None, store: cache.Cache | None = None) -> dict[str, Page | str]:

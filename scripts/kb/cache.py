@@ -2,9 +2,10 @@
 
 Content-addressed: an entry's key is a hash of everything that makes its value (a page's records,
 HTML or metadata, its address, and the build's fingerprint), so an entry is never stale, only
-unused. Five kinds are kept:
+unused. Six kinds are kept:
 
 - `file`: a claim file as loaded and checked on its own (kb.build), under its bytes;
+- `bib`: references.bib as read (kb.bib), under its bytes;
 - `trace`: which records of the model a generated page (or the data exports) read when it was
   last rendered (kb.deps), under the page's name. The one kind not keyed by content: a trace is
   only a list of what to check, so an old one can cost a render, never give a wrong page;
@@ -40,7 +41,7 @@ from typing import Any
 
 import jinja2
 
-KINDS = ("file", "page", "words", "trace", "finished")
+KINDS = ("file", "bib", "page", "words", "trace", "finished")
 _HASH = 32  # bytes of blake2b in a value's header
 
 
