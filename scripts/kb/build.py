@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from . import bib, cache, deps, history, links, model, pagemeta, searchentries, validate, workers
 from .bib import load_bib
 from .problems import Problem, ValidationFailed, errors
-from .render import GENERATED_DIRS, GENERATED_FILES, Page, Renderer, exports
+from .render import GENERATED_DIRS, GENERATED_FILES, Page, Renderer, export_jobs
 from .yamlload import Doc, load_yaml, size_problem
 
 CLAIMS_DIR = "claims"
@@ -179,7 +179,7 @@ def render(checked: Checked, jobs: int | None = None, store: cache.Cache | None 
     """Every generated file (path relative to docs/ -> a Page or a data file's text). The pages
     render on `jobs` processes (kb.workers; default: every core), with the same result as on one.
     With a build cache (`store`), a page whose records did not change since it was last rendered
-    is taken from it (kb.deps), and so are the data exports."""
+    is taken from it (kb.deps), and so is each data file."""
     with _gc_paused():
         book = deps.Book()
         kb = watched(book, checked.kb)
@@ -194,11 +194,12 @@ def render(checked: Checked, jobs: int | None = None, store: cache.Cache | None 
             page.search = searchentries.entries(rel, page)
             return page, downloads
 
-        # (the job's name, what makes it, how the cache keeps it and reads it back): the pages, then the exports
+        # (the job's name, what makes it, how the cache keeps it and reads it back): the pages, then the data files
         todo: list[tuple[str, Callable[[], Any], Callable[[Any], object], Callable[[object], Any]]] = [
             (f"{rel} {make.func.__name__} {make.args!r}", partial(finish, rel, make),  # type: ignore[attr-defined]
              _finished_to_data, _finished_from_data) for rel, make in page_jobs]
-        todo.append(("exports", partial(exports, kb), _as_is, _files_from_data))
+        exported = export_jobs(kb)
+        todo += [(f"export {path}", make, _as_is, _text_from_data) for path, make in exported]
         # First, here, what the cache holds for each job whose records did not change (sending a
         # page back from a worker costs more than reading it); then the others, on every core.
         done = [_reused(store, book, name, from_data) if store else None for name, _, _, from_data in todo]
@@ -216,7 +217,7 @@ def render(checked: Checked, jobs: int | None = None, store: cache.Cache | None 
                 files.update(downloads)
                 files[page_jobs[i][0]] = page
             else:
-                files.update(value)
+                files[exported[i - len(page_jobs)][0]] = value
             if store:
                 for kind, key in used:
                     store.note(kind, [key])
@@ -258,10 +259,8 @@ def _as_is(value: T) -> T:
     return value
 
 
-def _files_from_data(value: object) -> dict[str, str] | None:
-    if isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-        return value
-    return None
+def _text_from_data(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def watched(book: deps.Book, kb: model.KB) -> model.KB:

@@ -6,7 +6,7 @@ unused. Six kinds are kept:
 
 - `file`: a claim file as loaded and checked on its own (kb.build), under its bytes;
 - `bib`: references.bib as read (kb.bib), under its bytes;
-- `trace`: which records of the model a generated page (or the data exports) read when it was
+- `trace`: which records of the model a generated page (or a data file) read when it was
   last rendered (kb.deps), under the page's name. The one kind not keyed by content: a trace is
   only a list of what to check, so an old one can cost a render, never give a wrong page;
 - `finished`: the page as the engine finished it (HTML, headings, metadata, search entries,

@@ -431,22 +431,33 @@ def _authors(value: str) -> str:
 
 
 def exports(kb: KB) -> dict[str, str]:
+    """The open-data files (path relative to docs/ -> text)."""
+    return {path: make() for path, make in export_jobs(kb)}
+
+
+def export_jobs(kb: KB) -> list[tuple[str, Callable[[], str]]]:
+    """Every open-data file, as (path, a call that writes it): independent of each other, as pages are."""
+    return [("data/claims.json", lambda: _json([c.record() for c in kb.claims])),
+            ("data/claims.csv", partial(_claims_csv, kb)),
+            ("data/studies.json", partial(_studies_json, kb)),
+            ("data/background.json", lambda: _json([b.record() for b in kb.background])),
+            ("data/claims.schema.json", lambda: _json(schema.json_schema()))]
+
+
+def _claims_csv(kb: KB) -> str:
     records = [c.record() for c in kb.claims]
-    studies = [{"id": s.id, **{k: v for k, v in s.data.items() if k != "id"}, "evidence_type": s.types}
-               for s in sorted(kb.entities["studies"].values(), key=lambda s: s.id)]
     buf = io.StringIO()
     columns = list(records[0]) if records else [f.name for f in schema.RECORDS["claim"].fields]
     writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for r in records:
         writer.writerow({k: _csv_cell(v) for k, v in r.items()})
-    return {
-        "data/claims.json": _json(records),
-        "data/claims.csv": buf.getvalue(),
-        "data/studies.json": _json(studies),
-        "data/background.json": _json([b.record() for b in kb.background]),
-        "data/claims.schema.json": _json(schema.json_schema()),
-    }
+    return buf.getvalue()
+
+
+def _studies_json(kb: KB) -> str:
+    return _json([{"id": s.id, **{k: v for k, v in s.data.items() if k != "id"}, "evidence_type": s.types}
+                  for s in sorted(kb.entities["studies"].values(), key=lambda s: s.id)])
 
 
 def _json(value) -> str:
