@@ -141,7 +141,7 @@ def test_an_edit_renders_again_only_the_pages_that_read_it(tmp_path):
     store = cache.Cache(root / ".cache", "test")
     made: list[object] = []
     put = store.put_data
-    store.put_data = lambda kind, key, value: (kind == "finished" and made.append(value)) or put(kind, key, value)  # type: ignore[method-assign]
+    store.put_data = lambda kind, key, value: (kind == "rendered" and made.append(value[2])) or put(kind, key, value)  # type: ignore[method-assign]
     after = rendered(root, {}, store)
     pages = {rel: item for rel, item in after.items() if isinstance(item, tuple)}
     again = {rel for rel, item in pages.items() if any(m[0] == item[0] for m in made if isinstance(m, tuple))}

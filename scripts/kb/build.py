@@ -228,31 +228,33 @@ def render(checked: Checked, jobs: int | None = None, store: cache.Cache | None 
 def _reused(store: cache.Cache, book: deps.Book, job: str,
             from_data: Callable[[object], T | None]) -> tuple[T, list[tuple[str, str]]] | None:
     """What the job made before, from the cache, if every record it read then is unchanged now
-    (kb.deps), and the cache entries used; None otherwise. `job` names what the job makes."""
-    trace_key = cache.digest("trace", job)
-    trace = deps.trace_of(store.get_data("trace", trace_key))
-    if trace is None:
+    (kb.deps), and the cache entry used; None otherwise. `job` names what the job makes."""
+    key = cache.digest("rendered", job)
+    kept = store.get_data("rendered", key)
+    if not (isinstance(kept, tuple) and len(kept) == 3):
         return None
-    key = cache.digest("finished", job, book.digest(trace))
-    known = from_data(store.get_data("finished", key))
+    trace, then, output = deps.trace_of(kept[0]), kept[1], kept[2]
+    if trace is None or then != book.digest(trace):
+        return None
+    known = from_data(output)
     if known is None:
         return None
     deps.note_all(trace)  # inside another job, its reads are that job's too
-    return known, [("trace", trace_key), ("finished", key)]
+    return known, [("rendered", key)]
 
 
 def _made(store: cache.Cache | None, book: deps.Book, job: str, make: Callable[[], T],
           to_data: Callable[[T], object]) -> tuple[T, list[tuple[str, str]]]:
-    """What make() makes, with the records it read (kb.deps), kept in the cache for the next build."""
+    """What make() makes, kept in the cache for the next build with the records it read (its
+    trace, kb.deps) and a digest of what they held."""
     with deps.Recording() as reads:
         made = make()
     if not store:
         return made, []
     trace = tuple(sorted(reads.tokens, key=deps.order))
-    trace_key, key = cache.digest("trace", job), cache.digest("finished", job, book.digest(trace))
-    store.put_data("trace", trace_key, trace)
-    store.put_data("finished", key, to_data(made))
-    return made, [("trace", trace_key), ("finished", key)]
+    key = cache.digest("rendered", job)
+    store.put_data("rendered", key, (trace, book.digest(trace), to_data(made)))
+    return made, [("rendered", key)]
 
 
 def _as_is(value: T) -> T:

@@ -1,16 +1,15 @@
 """The build cache: what a page's input made last time, so that a rebuild redoes only what changed.
 
-Content-addressed: an entry's key is a hash of everything that makes its value (a page's records,
-HTML or metadata, its address, and the build's fingerprint), so an entry is never stale, only
-unused. Six kinds are kept:
+Content-addressed: an entry's key is a hash of everything that makes its value (a file's bytes,
+a page's HTML and metadata, its address, and the build's fingerprint), so an entry is never
+stale, only unused. Five kinds are kept:
 
 - `file`: a claim file as loaded and checked on its own (kb.build), under its bytes;
 - `bib`: references.bib as read (kb.bib), under its bytes;
-- `trace`: which records of the model a generated page (or a data file) read when it was
-  last rendered (kb.deps), under the page's name. The one kind not keyed by content: a trace is
-  only a list of what to check, so an old one can cost a render, never give a wrong page;
-- `finished`: the page as the engine finished it (HTML, headings, metadata, search entries,
-  links, downloads), under the digest of what its trace's records are now (kb.build);
+- `rendered`: a generated page (or data file) as the engine finished it (HTML, headings,
+  metadata, search entries, links, downloads), with its trace (the records of the model it read,
+  kb.deps) and a digest of what they held. The one kind keyed by a name (the page's) rather than
+  its content: the output is used only while its records still hold what the digest says;
 - `page`: its finished file in site/ (the theme's template and the plugins' page events applied),
   under its content and metadata (kb.plugin);
 - `words`: for a site whose search index is in shards, what a page's search entries show and
@@ -41,7 +40,7 @@ from typing import Any
 
 import jinja2
 
-KINDS = ("file", "bib", "page", "words", "trace", "finished")
+KINDS = ("file", "bib", "rendered", "page", "words")
 _HASH = 32  # bytes of blake2b in a value's header
 
 
