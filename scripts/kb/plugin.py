@@ -38,6 +38,7 @@ session: its state lives on the instance, not in module globals.
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
 import json
 import logging
@@ -135,9 +136,11 @@ class KBPlugin(BasePlugin[KBConfig]):
             self.store = self.open_cache(config)
             checked = build.check(self.root(config), claims_dir=self.config.claims, bib_file=self.config.bib,
                                   jobs=self.jobs(), store=self.store)
+            self.keep_for_good()
             if self.search_index is not None:
                 self.search_index.store = self.store
             self.pages = build.render(checked, self.jobs(), self.store)
+            self.keep_for_good()
         except ValidationFailed as failed:
             raise Abort(f"{failed}\nkb: {failed.error_count} error(s) in the knowledge base; "
                         "nothing was built") from None
@@ -147,6 +150,17 @@ class KBPlugin(BasePlugin[KBConfig]):
         for w in checked.warnings:
             log.info(w.format())
         log.info(f"kb: {len(checked.kb.claims)} claims valid; {len(self.pages)} files generated")
+
+    def keep_for_good(self) -> None:
+        """Under `mkdocs build` (one build, then the process ends), what exists now lives until the
+        end, and the build makes millions of objects that reference counting frees: Python's
+        cycle collector is told to stop scanning what exists (gc.freeze), and to stop running
+        (it rescanned the model and pages again and again, and made the forked workers copy the
+        memory it touched: a 10,000-claim build took 30 s with it, 22 s without; its peak memory
+        did not grow). Not under `serve`: each rebuild's objects must go when the next replaces them."""
+        if self.command == "build":
+            gc.freeze()
+            gc.disable()
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         """The generated pages replace whatever an earlier build left in docs/, in the order
