@@ -237,10 +237,7 @@ def _reused(store: cache.Cache, book: deps.Book, job: str,
     if trace is None or then != book.digest(trace):
         return None
     known = from_data(output)
-    if known is None:
-        return None
-    deps.note_all(trace)  # inside another job, its reads are that job's too
-    return known, [("rendered", key)]
+    return None if known is None else (known, [("rendered", key)])
 
 
 def _made(store: cache.Cache | None, book: deps.Book, job: str, make: Callable[[], T],

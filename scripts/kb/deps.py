@@ -1,7 +1,7 @@
 """Which records each generated page reads, so that a rebuild renders again only the pages whose
 records changed (kb.build keeps a page's trace and its output in the build cache, kb.cache).
 
-While a page renders, every read of the model goes through a `Watched` container (a dict or a
+While a page renders, every read of the model goes through a watched container (a dict or a
 list of the model, under a name) and is noted: `(name, key)` for one record, `(name, None)` for a
 read of the whole container (iterating it, counting it). The notes are the page's trace. On the
 next build, the trace's records are looked up again as they are now (`Book.digest`): if every
