@@ -195,8 +195,8 @@ def group_by_evidence(claims: list[Claim]) -> list[tuple[str, list[Claim]]]:
 class Renderer:
     def __init__(self, kb: KB, compiled: jinja2.BytecodeCache | None = None):
         """`compiled`: where compiled templates are kept (kb.cache.Compiled; by default, in this
-        process's memory: `mkdocs serve` renders every page again on each edit, and compiling
-        the templates was a third of the engine's part of that rebuild)."""
+        process's memory, so that a rebuild under `mkdocs serve` does not compile them again:
+        that was a third of the engine's part of such a rebuild)."""
         self.kb = kb
         self._claims: dict[str, tuple[Markup, frozenset]] = {}
         self.env = jinja2.Environment(
