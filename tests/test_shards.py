@@ -157,11 +157,12 @@ def files(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
-def test_the_same_entries_make_the_same_files(tmp_path):
+def test_the_same_entries_make_the_same_files_on_one_process_or_several(tmp_path):
     a = shards.write(entries(300), CONFIG, tmp_path / "a")
-    b = shards.write(entries(300), CONFIG, tmp_path / "b")
+    b = shards.write(entries(300), CONFIG, tmp_path / "b", cache.Cache(tmp_path / "cache", "f"), jobs=2)
     assert a == b
     assert files(tmp_path / "a") == files(tmp_path / "b")
+    assert len(list((tmp_path / "cache").rglob("words/*/*"))) == 300  # the workers kept what they read
     c = shards.write(entries(301), CONFIG, tmp_path / "c")
     assert c["path"] != a["path"], "other entries, another folder: a reader's cache never mixes two builds"
 

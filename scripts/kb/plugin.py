@@ -124,6 +124,7 @@ class KBPlugin(BasePlugin[KBConfig]):
         if self.search_index is not None:
             self.search_index.shards = self.config.search_shards
             self.search_index.shard_folder = Path(config.site_dir) / "search"
+            self.search_index.jobs = self.jobs()
         return config
 
     def root(self, config: MkDocsConfig) -> Path:
@@ -367,6 +368,7 @@ class DataSearchIndex(MaterialSearchIndex):
     shards = "never"  # kb.shards: auto, always, never (the plugin's search_shards)
     shard_folder: Path | None = None  # where the shards go: the site's search/ folder
     store: cache.Cache | None = None  # the build cache, for the words of the pages (kb.shards)
+    jobs = 1  # processes to read the pages' words on (kb.shards, kb.workers)
 
     def add_entry_from_context(self, page: Page) -> None:
         if self.paused:
@@ -385,7 +387,7 @@ class DataSearchIndex(MaterialSearchIndex):
         if not wanted or prev is not None or self.shard_folder is None:
             return super().generate_search_index(prev)
         config = {key: self.config[key] for key in ["lang", "separator", "pipeline", "fields"]}
-        config["kb_shards"] = manifest = shards.write(self.entries, config, self.shard_folder, self.store)
+        config["kb_shards"] = manifest = shards.write(self.entries, config, self.shard_folder, self.store, self.jobs)
         log.info(f"kb: search index in shards: {manifest['docs']} entries, {len(manifest['vocab'])} word lists "
                  f"(search/{manifest['path']})")
         return json.dumps({"config": config, "docs": []}, separators=(",", ":"), default=str)

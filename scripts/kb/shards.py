@@ -41,7 +41,7 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from . import cache
+from . import cache, workers
 from .text import unescape
 
 STOP_WORDS = (  # noqa: SIM905 -- lunr 2.3.9's English stop words (lunr.stopWordFilter), as Material drops them
@@ -95,36 +95,50 @@ def too_large(entries: list[dict]) -> bool:
     return sum(len(str(e.get("text", ""))) + len(str(e.get("title", ""))) for e in entries) > AUTO_ABOVE
 
 
-def write(entries: list[dict], config: dict, folder: Path, store: cache.Cache | None = None) -> dict:
+def write(entries: list[dict], config: dict, folder: Path, store: cache.Cache | None = None,
+          jobs: int | None = 1) -> dict:
     """Write the shards of `entries` (Material's search entries, in order) under folder/; return
     the manifest the worker reads (search_index.json's config.kb_shards). What a page's entries
     show and weigh is kept in `store` (kb.cache, kind "words"), so that a rebuild reads again only
-    the pages that changed; the files are the same from a cold cache or a warm one."""
+    the pages that changed, on `jobs` processes (kb.workers); the files are the same from a cold
+    cache or a warm one, on one process or several."""
     separator = re.compile(config.get("separator") or r"[\s\-]+")
     stop = STOP_WORDS if "stopWordFilter" in (config.get("pipeline") or []) else []
     drop = frozenset(stop)
     boosts = {f: float((config.get("fields") or {}).get(f, {}).get("boost", 1.0)) for f in ("title", "text", "tags")}
     settings = json.dumps([separator.pattern, stop, boosts, K1, SNIPPET])
 
-    docs: list[list] = []
-    gathered, keys = _Postings(), []
-    for group in _by_page(entries):
-        key = cache.digest("words", settings, json.dumps(
-            [[e.get("title", ""), e.get("text", ""), e.get("tags") or [], e.get("boost", 1)] for e in group],
-            ensure_ascii=False, default=str))
+    groups = list(_by_page(entries))
+    keys = [cache.digest("words", settings, json.dumps(
+        [[e.get("title", ""), e.get("text", ""), e.get("tags") or [], e.get("boost", 1)] for e in group],
+        ensure_ascii=False, default=str)) for group in groups]
+    reads: list[list | None] = [None] * len(groups)
+    for i, (key, group) in enumerate(zip(keys, groups, strict=True)):
         known = store.get_data("words", key) if store else None
         if isinstance(known, list) and len(known) == len(group):
-            read = known
-        else:
-            read = [_read(entry, separator, drop, boosts) for entry in group]
-            if store:
-                store.put_data("words", key, read)
-        keys.append(key)
-        for entry, (title, text, tags, weights) in zip(group, read, strict=True):
-            docs.append([entry["location"], title, text, tags])
-            gathered.add(weights)
+            reads[i] = known
+
+    missing = [i for i, known in enumerate(reads) if known is None]
+
+    def read(j: int) -> list:  # in a worker: one page's entries read, and kept in the cache
+        i = missing[j]
+        made = [_read(entry, separator, drop, boosts) for entry in groups[i]]
+        if store:
+            store.put_data("words", keys[i], made)
+        return made
+
+    for i, made in zip(missing, workers.map_ordered(read, len(missing), jobs), strict=True):
+        reads[i] = made
     if store:
         store.note("words", keys)
+
+    docs: list[list] = []
+    gathered = _Postings()
+    for group, kept in zip(groups, reads, strict=True):
+        assert kept is not None
+        for entry, (title, text, tags, weights) in zip(group, kept, strict=True):
+            docs.append([entry["location"], title, text, tags])
+            gathered.add(weights)
     postings = gathered.best()
 
     files: dict[str, object] = {"pages.json": _deltas(
