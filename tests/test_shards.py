@@ -157,8 +157,9 @@ def files(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
-def test_the_same_entries_make_the_same_files_on_one_process_or_several(tmp_path):
+def test_the_same_entries_make_the_same_files_on_one_process_or_several(tmp_path, monkeypatch):
     a = shards.write(entries(300), CONFIG, tmp_path / "a")
+    monkeypatch.setattr(shards, "BATCH_PAGES", 64)  # pages read and gathered in five batches
     b = shards.write(entries(300), CONFIG, tmp_path / "b", cache.Cache(tmp_path / "cache", "f"), jobs=2)
     assert a == b
     assert files(tmp_path / "a") == files(tmp_path / "b")

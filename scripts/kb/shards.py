@@ -39,6 +39,7 @@ import re
 from array import array
 from collections import Counter
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 
 from . import cache, workers
@@ -60,6 +61,7 @@ SNIPPET = 240  # characters of a section's text shown in a result
 AUTO_ABOVE = 5_000_000  # characters of entries' text above which `search_shards: auto` shards
 K1 = 1.2  # lunr's BM25 k1
 WEIGHT_STEPS = 16  # a weight's resolution: 2 ** (1/16), 4.4%
+BATCH_PAGES = 2000  # pages whose words are read (on every core) and gathered at a time
 
 _TAGS = re.compile(r"<[^>]*>")
 _TRIM = re.compile(r"^[\W_]+|[\W_]+$")
@@ -112,33 +114,33 @@ def write(entries: list[dict], config: dict, folder: Path, store: cache.Cache | 
     keys = [cache.digest("words", settings, json.dumps(
         [[e.get("title", ""), e.get("text", ""), e.get("tags") or [], e.get("boost", 1)] for e in group],
         ensure_ascii=False, default=str)) for group in groups]
-    reads: list[list | None] = [None] * len(groups)
-    for i, (key, group) in enumerate(zip(keys, groups, strict=True)):
-        known = store.get_data("words", key) if store else None
-        if isinstance(known, list) and len(known) == len(group):
-            reads[i] = known
+    if store:
+        store.note("words", keys)
 
-    missing = [i for i, known in enumerate(reads) if known is None]
-
-    def read(j: int) -> list:  # in a worker: one page's entries read, and kept in the cache
+    def read(missing: list[int], j: int) -> list:  # in a worker: one page's entries read, and kept
         i = missing[j]
         made = [_read(entry, separator, drop, boosts) for entry in groups[i]]
         if store:
             store.put_data("words", keys[i], made)
         return made
 
-    for i, made in zip(missing, workers.map_ordered(read, len(missing), jobs), strict=True):
-        reads[i] = made
-    if store:
-        store.note("words", keys)
-
     docs: list[list] = []
     gathered = _Postings()
-    for group, kept in zip(groups, reads, strict=True):
-        assert kept is not None
-        for entry, (title, text, tags, weights) in zip(group, kept, strict=True):
-            docs.append([entry["location"], title, text, tags])
-            gathered.add(weights)
+    for start in range(0, len(groups), BATCH_PAGES):  # a batch at a time: the words of all pages at once are GBs
+        batch = range(start, min(len(groups), start + BATCH_PAGES))
+        reads: dict[int, list] = {}
+        for i in batch:
+            known = store.get_data("words", keys[i]) if store else None
+            if isinstance(known, list) and len(known) == len(groups[i]):
+                reads[i] = known
+        missing = [i for i in batch if i not in reads]
+        many = len(missing) >= workers.MIN_PER_WORKER  # a fork is not worth a handful of pages
+        reads.update(zip(missing, workers.map_ordered(partial(read, missing), len(missing), jobs if many else 1),
+                         strict=True))
+        for i in batch:
+            for entry, (title, text, tags, weights) in zip(groups[i], reads[i], strict=True):
+                docs.append([entry["location"], title, text, tags])
+                gathered.add(weights)
     postings = gathered.best()
 
     files: dict[str, object] = {"pages.json": _deltas(
