@@ -126,7 +126,7 @@ def write(entries: list[dict], config: dict, folder: Path, store: cache.Cache | 
 
     docs: list[list] = []
     gathered = _Postings()
-    for start in range(0, len(groups), BATCH_PAGES):  # a batch at a time: the words of all pages at once are GBs
+    for start in range(0, len(groups), BATCH_PAGES):  # all pages at once: 600 MB more at 50,000 claims
         batch = range(start, min(len(groups), start + BATCH_PAGES))
         reads: dict[int, list] = {}
         for i in batch:
