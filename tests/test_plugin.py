@@ -3,6 +3,7 @@ they were, and a newcomer's terminal that shows the summary and the address, not
 pages outside the nav."""
 from __future__ import annotations
 
+import gc
 import re
 import shutil
 import subprocess
@@ -125,3 +126,20 @@ def test_a_path_option_outside_the_project_is_a_clean_config_error(tmp_path):
     assert run.returncode != 0
     assert "'../references.bib' must be a path inside the project" in run.output, run.output
     assert "Traceback" not in run.output
+
+
+def test_the_cycle_collector_stops_under_build_only():
+    """`mkdocs build` is one build per process: the plugin stops Python's cycle collector once the
+    model is built. Under `serve`, each rebuild's objects must still be collected."""
+    from kb.plugin import KBPlugin
+
+    try:
+        for command, collecting in (("serve", True), ("build", False)):
+            gc.enable()
+            plugin = KBPlugin()
+            plugin.on_startup(command=command, dirty=False)
+            plugin.keep_for_good()
+            assert gc.isenabled() is collecting, command
+    finally:
+        gc.unfreeze()
+        gc.enable()

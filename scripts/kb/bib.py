@@ -7,6 +7,7 @@ every entry's raw text stays as written for the BibTeX download.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import re
@@ -216,7 +217,7 @@ def to_data(refs: dict[str, Reference], problems: list[Problem]) -> tuple:
     return ([(r.key, r.entry_type, r.fields, r.line, r.raw,
               {f: [(p.first, p.von, p.last, p.jr) for p in people] for f, people in r.names.items()})
              for r in refs.values()],
-            [(p.path, p.line, p.col, p.code, p.message) for p in problems])
+            [dataclasses.astuple(p) for p in problems])
 
 
 def from_data(value: object) -> tuple[dict[str, Reference], list[Problem]] | None:
