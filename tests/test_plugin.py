@@ -10,7 +10,11 @@ import subprocess
 import threading
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from bench.corpus import insert_token
+from kb import render
 from kbtest import copy_repo, mkdocs, mkdocs_serve
 
 
@@ -143,3 +147,121 @@ def test_the_cycle_collector_stops_under_build_only():
     finally:
         gc.unfreeze()
         gc.enable()
+
+
+def test_material_search_leaves_a_generated_page_as_it_leaves_any_page(monkeypatch):
+    """A generated page (DataPage) is handed to Material's search plugin's page event: it comes out
+    as a page made from the same HTML does, its data-search-* attributes dropped, and its entries
+    are the engine's; but the plugin's slow scan for those attributes gets none of its content."""
+    import material.plugins.search.plugin as material_search
+    from material.plugins.search.plugin import SearchPlugin
+    from mkdocs.config import load_config
+    from mkdocs.structure.files import File
+    from mkdocs.structure.pages import Page
+
+    from kb import build
+    from kb.plugin import DataPage, DataSearchIndex
+    from kbtest import REPO
+
+    config = load_config(str(REPO / "mkdocs.yml"))
+    config = config.plugins.on_config(config)
+    search = next(p for p in config.plugins.values() if isinstance(p, SearchPlugin))
+    assert isinstance(search.search_index, DataSearchIndex)
+    pages = build.render(build.check(REPO), jobs=1)
+    shown = [rel for rel, page in pages.items()
+             if isinstance(page, render.Page) and re.search(r'\sdata-search-\w+="', page.html)]
+    assert {"compounds/sarcosine.md", "conditions/schizophrenia.md"} <= set(shown)
+    for rel in shown:
+        page = pages[rel]
+        assert isinstance(page, render.Page)
+        plain = Page(None, File.generated(config, rel, content=page.html), config)
+        plain.content, plain.meta = page.html, {}
+        data = DataPage(None, File.generated(config, rel, content=page.html), config, page)
+        data.read_source(config)
+        data.render(config, None)  # type: ignore[arg-type]
+        search.on_page_context({}, page=plain, config=config, nav=None)
+        scanned = _Scans()
+        monkeypatch.setattr(material_search, "re", scanned)
+        search.on_page_context({}, page=data, config=config, nav=None)
+        monkeypatch.undo()
+        assert scanned.lengths == [0], rel
+        assert data.content == plain.content != page.html, rel
+        assert 'data-search-exclude="' not in data.content
+        assert search.search_index.entries[-len(page.search or []):] == page.search
+
+
+class _Scans:
+    """Material's search plugin's `re`, noting the length of each text it scans."""
+
+    def __init__(self) -> None:
+        self.lengths: list[int] = []
+
+    def sub(self, pattern: str, repl: str, text: str) -> str:
+        self.lengths.append(len(text))
+        return re.sub(pattern, repl, text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(['data-search-', 'exclude', 'x', '="', '"', "=", " ", "\n", "\u2003", "<p ",
+                                 ">", "a b", "-", "_1"]), max_size=30).map("".join))
+def test_dropping_search_attributes_is_materials_step(html):
+    from kb.plugin import without_search_attributes
+
+    assert without_search_attributes(html) == re.sub(r"\s?data-search-\w+=\"[^\"]+\"", "", html)
+
+
+def test_materials_search_step_is_the_one_the_plugin_reproduces():
+    """kb.plugin.without_search_attributes reproduces this line of Material's search plugin: a
+    Material that changed it fails here, not in a reader's browser."""
+    import inspect
+
+    from material.plugins.search.plugin import SearchPlugin
+
+    source = inspect.getsource(SearchPlugin.on_page_context)
+    assert 'r"\\s?data-search-\\w+=\\"[^\\"]+\\""' in source
+    assert source.index("add_entry_from_context(page)") < source.index("page.content = re.sub(")
+
+
+def test_the_navigation_is_rendered_once_per_folder_for_pages_outside_it():
+    from mkdocs.config import load_config
+    from mkdocs.structure.files import File, Files
+    from mkdocs.structure.nav import get_navigation
+
+    from kb.plugin import DataPage, _NavOnce
+    from kbtest import REPO
+
+    config = load_config(str(REPO / "mkdocs.yml"))
+    config = config.plugins.on_config(config)
+    made = {rel: DataPage(None, File.generated(config, rel, content="<h1>x</h1>"), config, render.page_of("<h1>x</h1>"))
+            for rel in ("compounds/index.md", "compounds/a.md", "compounds/b.md", "sources/c.md", "d.md")}
+    once = _NavOnce(get_navigation(Files([made["compounds/index.md"].file]), config))
+    calls: list[str] = []
+    shown = {rel: once(page, lambda page=page: calls.append(page.url) or f"nav on {page.url}")
+             for _ in range(2) for rel, page in made.items()}
+    # the page in the navigation each time; the others once per folder
+    assert calls == ["compounds/index.html", "compounds/a.html", "sources/c.html", "d.html", "compounds/index.html"]
+    assert shown == {"compounds/index.md": "nav on compounds/index.html", "compounds/a.md": "nav on compounds/a.html",
+                     "compounds/b.md": "nav on compounds/a.html", "sources/c.md": "nav on sources/c.html",
+                     "d.md": "nav on d.html"}
+
+
+def test_the_site_is_the_same_with_the_navigation_rendered_for_every_page(tmp_path, site, monkeypatch):
+    """The real site built with the navigation rendered once per folder (the build) and for every
+    page (the theme's own way): the same files."""
+    from mkdocs.commands import build as mkdocs_build
+    from mkdocs.config import load_config
+
+    from kb import plugin
+
+    root = copy_repo(tmp_path / "kb")
+    monkeypatch.setattr(plugin._NavOnce, "__call__", lambda self, page, caller: caller())
+    config = load_config(str(root / "mkdocs.yml"), site_dir=str(tmp_path / "every"))
+    config.plugins.on_startup(command="build", dirty=False)
+    try:
+        mkdocs_build.build(config)
+    finally:
+        config.plugins.on_shutdown()
+    every, once = snapshot(tmp_path / "every"), snapshot(site)
+    pages = [rel for rel in once if rel.endswith(".html")]
+    assert len(pages) > 80 and sorted(every) == sorted(once)
+    assert [rel for rel in pages if every[rel] != once[rel]] == []

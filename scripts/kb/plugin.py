@@ -24,7 +24,10 @@ One thing per event:
 - on_nav: keep the navigation, which building a page needs.
 - on_env (last): build every generated page into the site (theme template, plugins' page events,
   the file) on every core, or take it from the build cache (`prebuild`); keep the theme's
-  compiled templates in the build cache and, under `mkdocs serve`, in memory between rebuilds.
+  compiled templates in the build cache and, under `mkdocs serve`, in memory between rebuilds;
+  render the theme's navigation once per folder for the pages outside it (`_NavOnce`).
+- Material's search plugin's page event: a generated page's data-search-* attributes are dropped
+  before the plugin scans it, and it scans "" instead (`DataPage.searched`).
 - on_serve: watch the claims folder and references.bib too.
 - on_post_page / on_post_template: the Content-Security-Policy step (`content_security_policy`).
 - on_post_build (last of all plugins): only when the build succeeded, strict warnings included,
@@ -42,6 +45,7 @@ import gc
 import hashlib
 import json
 import logging
+import posixpath
 import re
 import shutil
 from pathlib import Path, PurePosixPath
@@ -214,6 +218,10 @@ class KBPlugin(BasePlugin[KBConfig]):
         checks each template's source is unchanged): compiling them is a fifth of a small site's
         rebuild. Then build the generated pages into the site on every core (`prebuild`)."""
         env.bytecode_cache = cache.Compiled(self.store)
+        assert env.loader is not None
+        env.loader = jinja2.ChoiceLoader([jinja2.DictLoader({NAV_TEMPLATE: _NAV_ONCE}),
+                                          jinja2.PrefixLoader({_THEME: env.loader}), env.loader])
+        env.globals["kb_nav_once"] = _NavOnce(self.nav)
         self.prebuild(env, config, files)
         return env
 
@@ -309,8 +317,30 @@ class DataPage(Page):
     engine as they are, instead of reading Markdown and rendering it."""
 
     def __init__(self, title: str | None, file: File, config: MkDocsConfig, generated: render.Page) -> None:
+        self._content: str | None = None
+        self._searched: str | None = None  # the content as Material's search will leave it (`searched`)
         super().__init__(title, file, config)
         self.generated = generated
+
+    @property
+    def content(self) -> str | None:
+        return self._content
+
+    @content.setter
+    def content(self, value: str | None) -> None:
+        if self._searched is not None:  # Material's search plugin sets what it made of "": `searched`
+            value, self._searched = self._searched, None
+        self._content = value
+
+    def searched(self) -> None:
+        """Called by the search index just before Material's search plugin drops the page's
+        data-search-* attributes (`page.content = re.sub(r'\\s?data-search-\\w+="[^"]+"', "",
+        page.content)`): a scan that tries its pattern at every character (a third of the theme's
+        time on a generated page). The content is made here as that scan would make it, in a
+        fifteenth of the time; the plugin is handed "" to scan, and its result, "", is replaced by
+        this content when it sets it."""
+        if self._content:
+            self._searched, self._content = without_search_attributes(self._content), ""
 
     def read_source(self, config: MkDocsConfig) -> None:
         self.markdown = ""  # nothing for Markdown to do: the content is HTML already
@@ -330,6 +360,31 @@ class DataPage(Page):
     @present_anchor_ids.setter
     def present_anchor_ids(self, value: object) -> None:
         pass  # the ids come from the generated page
+
+
+NAV_TEMPLATE = "partials/nav.html"  # the theme's navigation, the same on every page outside it
+_THEME = "kb-theme"  # the theme's own templates, under this prefix
+_NAV_ONCE = f'{{% call kb_nav_once(page) %}}{{% include "{_THEME}/{NAV_TEMPLATE}" %}}{{% endcall %}}'
+
+
+class _NavOnce:
+    """The theme's navigation (partials/nav.html), rendered once per folder for the pages that are
+    not in it: it marks no item of theirs as the current one, and its links differ only by the
+    folder they are relative to. It was a fifth of the theme's time on a generated page. A page in
+    the navigation renders it as the theme does."""
+
+    def __init__(self, nav: Any) -> None:
+        self.in_nav = {page.file.src_uri for page in nav.pages} if nav is not None else None
+        self.made: dict[str, str] = {}
+
+    def __call__(self, page: Any, caller: Any) -> str:
+        if self.in_nav is None or not isinstance(page, DataPage) or page.file.src_uri in self.in_nav:
+            return caller()
+        folder = posixpath.dirname(page.url)
+        made = self.made.get(folder)
+        if made is None:
+            made = self.made[folder] = caller()
+        return made
 
 
 MAX_LINK_WARNINGS = 20  # a template's broken link repeats on every page: the first few say it
@@ -371,6 +426,8 @@ class DataSearchIndex(MaterialSearchIndex):
     jobs = 1  # processes to read the pages' words on (kb.shards, kb.workers)
 
     def add_entry_from_context(self, page: Page) -> None:
+        if isinstance(page, DataPage):
+            page.searched()
         if self.paused:
             return
         if isinstance(page, DataPage) and page.generated.search is not None:
@@ -391,6 +448,25 @@ class DataSearchIndex(MaterialSearchIndex):
         log.info(f"kb: search index in shards: {manifest['docs']} entries, {len(manifest['vocab'])} word lists "
                  f"(search/{manifest['path']})")
         return json.dumps({"config": config, "docs": []}, separators=(",", ":"), default=str)
+
+
+_SEARCH_ATTRIBUTE = re.compile(r'data-search-\w+="[^"]+"')
+
+
+def without_search_attributes(html: str) -> str:
+    """`re.sub(r'\\s?data-search-\\w+="[^"]+"', "", html)`, Material's search plugin's step, found
+    by its literal part first: an attribute goes with the white space character before it."""
+    parts, last = [], 0
+    for m in _SEARCH_ATTRIBUTE.finditer(html):
+        start = m.start()
+        if start > last and html[start - 1].isspace():
+            start -= 1
+        parts.append(html[last:start])
+        last = m.end()
+    if not parts:
+        return html
+    parts.append(html[last:])
+    return "".join(parts)
 
 
 def _toc_tokens(headings: list[tuple[int, str, str]]) -> list[Any]:

@@ -317,6 +317,21 @@ MUTATIONS: list[Mutation] = [
              "    def __getitem__(self, key: Any) -> Any:\n        note((self.name, key))",
              "    def __getitem__(self, key: Any) -> Any:\n        note((self.name, None))",
              ["tests/test_deps.py", "-k", "noted"]),
+    Mutation("a generated page keeps the empty content Material's search scanned", "scripts/kb/plugin.py",
+             "            value, self._searched = self._searched, None", "            self._searched = None",
+             ["tests/test_plugin.py", "-k", "search"]),
+    Mutation("search attributes are dropped without the white space before them", "scripts/kb/plugin.py",
+             "        if start > last and html[start - 1].isspace():", "        if False:",
+             ["tests/test_plugin.py", "-k", "search"]),
+    Mutation("search attributes are left on generated pages", "scripts/kb/plugin.py",
+             "            page.searched()\n", "            pass\n",
+             ["tests/test_plugin.py", "-k", "search"]),
+    Mutation("a page in the navigation gets another page's navigation", "scripts/kb/plugin.py",
+             "not isinstance(page, DataPage) or page.file.src_uri in self.in_nav:", "not isinstance(page, DataPage):",
+             ["tests/test_plugin.py", "-k", "navigation"]),
+    Mutation("the navigation is kept for the whole site, not per folder", "scripts/kb/plugin.py",
+             "folder = posixpath.dirname(page.url)", 'folder = ""',
+             ["tests/test_plugin.py", "-k", "navigation"]),
 ]
 
 
