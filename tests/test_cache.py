@@ -82,3 +82,38 @@ def test_a_site_in_shards_builds_the_same_cold_warm_and_damaged(tmp_path):
         entry.write_bytes(entry.read_bytes()[:-1] + b"!")
     damaged, _, _ = build(root, tmp_path / "damaged")
     assert damaged == cold
+
+
+def test_a_build_keeps_the_entries_it_used_and_drops_the_rest(tmp_path):
+    from kb import cache
+
+    store = cache.Cache(tmp_path, "this")
+    for kind in cache.KINDS:
+        store.put(kind, "a1", b"A")
+        store.put(kind, "b2", b"B")
+    store.put("jinja", "t3", b"T")  # compiled templates: kept with their fingerprint
+    (tmp_path / "other").mkdir()  # another fingerprint's cache
+    (tmp_path / "other" / "entry").write_bytes(b"x")
+    store.note("page", ["a1"])
+    store.note("file", ["b2"])
+    store.keep_only_used()
+    fresh = cache.Cache(tmp_path, "this")
+    kept = {(kind, key) for kind in (*cache.KINDS, "jinja") for key in ("a1", "b2", "t3") if fresh.get(kind, key)}
+    assert kept == {("page", "a1"), ("file", "b2"), ("jinja", "t3")}
+    assert [p.name for p in tmp_path.iterdir()] == ["this"]
+
+
+def test_workers_write_the_cache_at_once_and_each_entry_is_whole(tmp_path):
+    """Forked workers write entries at the same time as each other, and read the parent's."""
+    from kb import cache, workers
+
+    store = cache.Cache(tmp_path, "f")
+    store.put("page", "parent", b"from the parent")
+
+    def put(i: int) -> bytes | None:
+        store.put("rendered", f"k{i}", bytes([i % 256]) * 50_000)
+        return store.get("page", "parent")
+
+    assert workers.map_ordered(put, 300, 2) == [b"from the parent"] * 300
+    fresh = cache.Cache(tmp_path, "f")
+    assert all(fresh.get("rendered", f"k{i}") == bytes([i % 256]) * 50_000 for i in range(300))

@@ -332,6 +332,12 @@ MUTATIONS: list[Mutation] = [
     Mutation("the navigation is kept for the whole site, not per folder", "scripts/kb/plugin.py",
              "folder = posixpath.dirname(page.url)", 'folder = ""',
              ["tests/test_plugin.py", "-k", "navigation"]),
+    Mutation("a build keeps the cache entries it did not use", "scripts/kb/cache.py",
+             "if entry.name not in used.get(kind, set()):", "if False:",
+             ["tests/test_cache.py", "-k", "drops_the_rest"]),
+    Mutation("a build keeps other fingerprints' caches", "scripts/kb/cache.py",
+             "                if other != self.folder:", "                if False:",
+             ["tests/test_cache.py", "-k", "drops_the_rest"]),
 ]
 
 
