@@ -75,9 +75,11 @@ def check(root: Path, claims_dir: str = CLAIMS_DIR, bib_file: str = BIB_FILE, jo
         return _check(root, claims_dir, bib_file, jobs, store)
 
 
-def _load_one(root: Path, path: Path, store: cache.Cache | None) -> tuple[Doc, list[Problem], bool, str]:
+def _load_one(root: Path, path: Path, store: cache.Cache | None,
+              cached_only: bool = False) -> tuple[Doc, list[Problem], bool, str] | None:
     """One claim file loaded and checked on its own: the document, its problems, whether what it
-    holds cannot be listed (then the cross-file checks wait), and its key in the build cache."""
+    holds cannot be listed (then the cross-file checks wait), and its key in the build cache.
+    `cached_only`: only as the cache holds it, else None."""
     rel = path.relative_to(root).as_posix()
     too_large = size_problem(rel, path.stat().st_size)  # checked before the file is read
     if too_large:
@@ -87,6 +89,8 @@ def _load_one(root: Path, path: Path, store: cache.Cache | None) -> tuple[Doc, l
     known = _loaded_from_data(rel, store.get_data("file", key)) if store else None
     if known is not None:
         return (*known, key)
+    if cached_only:
+        return None
     doc, found = load_yaml(rel, raw)
     bad = bool(found)
     if not found:
@@ -118,7 +122,16 @@ def _check(root: Path, claims_dir: str, bib_file: str, jobs: int | None, store: 
     # cross-file checks report what it holds as missing or unused: they wait until every file loads.
     unreadable = False
     paths = claim_files(root, claims_dir)
-    for doc, found, bad, key in workers.map_ordered(lambda i: _load_one(root, paths[i], store), len(paths), jobs):
+    # First, here, the files the cache holds (sending a loaded file back from a worker costs more
+    # than reading it); then the others, on every core.
+    loaded = [_load_one(root, path, store, cached_only=True) if store else None for path in paths]
+    missed = [i for i, known in enumerate(loaded) if known is None]
+    for i, made in zip(missed, workers.map_ordered(lambda j: _load_one(root, paths[missed[j]], store), len(missed),
+                                                   jobs), strict=True):
+        loaded[i] = made
+    for result in loaded:
+        assert result is not None
+        doc, found, bad, key = result
         if store and key:
             store.note("file", [key])
         problems += found

@@ -259,8 +259,10 @@ class _Postings:
         for term, (docs, scores) in self.found.items():
             df = len(docs)
             idf = math.log(1 + abs((self.n - df + 0.5) / (df + 0.5)))
-            kept = range(df) if df <= MAX_POSTINGS else sorted(
-                heapq.nlargest(MAX_POSTINGS, range(df), key=lambda j: (scores[j], -docs[j])))
+            if df <= MAX_POSTINGS:
+                out[term] = (df, idf, list(zip(docs, scores, strict=True)))
+                continue
+            kept = sorted(heapq.nlargest(MAX_POSTINGS, range(df), key=lambda j: (scores[j], -docs[j])))
             out[term] = (df, idf, [(docs[j], scores[j]) for j in kept])
         return out
 
