@@ -2,7 +2,7 @@
 
 Content-addressed: an entry's key is a hash of everything that makes its value (a file's bytes,
 a page's HTML and metadata, its address, and the build's fingerprint), so an entry is never
-stale, only unused. Five kinds are kept:
+stale, only unused. Six kinds are kept:
 
 - `file`: a claim file as loaded and checked on its own (kb.build), under its bytes;
 - `bib`: references.bib as read (kb.bib), under its bytes;
@@ -13,7 +13,9 @@ stale, only unused. Five kinds are kept:
 - `page`: its finished file in site/ (the theme's template and the plugins' page events applied),
   under its content and metadata (kb.plugin);
 - `words`: for a site whose search index is in shards, what a page's search entries show and
-  weigh there (kb.shards).
+  weigh there (kb.shards);
+- `postings`: for such a site, a batch of pages' entries and their words' postings (kb.shards),
+  under the batch's words and addresses.
 
 Beside them, the compiled templates (`jinja`, see Compiled below).
 
@@ -40,7 +42,7 @@ from typing import Any
 
 import jinja2
 
-KINDS = ("file", "bib", "rendered", "page", "words")
+KINDS = ("file", "bib", "rendered", "page", "words", "postings")
 _HASH = 32  # bytes of blake2b in a value's header
 
 

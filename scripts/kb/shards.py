@@ -41,6 +41,7 @@ from collections import Counter
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from . import cache, workers
 from .text import unescape
@@ -102,8 +103,9 @@ def write(entries: list[dict], config: dict, folder: Path, store: cache.Cache | 
     """Write the shards of `entries` (Material's search entries, in order) under folder/; return
     the manifest the worker reads (search_index.json's config.kb_shards). What a page's entries
     show and weigh is kept in `store` (kb.cache, kind "words"), so that a rebuild reads again only
-    the pages that changed, on `jobs` processes (kb.workers); the files are the same from a cold
-    cache or a warm one, on one process or several."""
+    the pages that changed, on `jobs` processes (kb.workers), and so are the postings of each
+    batch of BATCH_PAGES pages (kind "postings"), so that it gathers again only the batches that
+    changed; the files are the same from a cold cache or a warm one, on one process or several."""
     separator = re.compile(config.get("separator") or r"[\s\-]+")
     stop = STOP_WORDS if "stopWordFilter" in (config.get("pipeline") or []) else []
     drop = frozenset(stop)
@@ -128,19 +130,19 @@ def write(entries: list[dict], config: dict, folder: Path, store: cache.Cache | 
     gathered = _Postings()
     for start in range(0, len(groups), BATCH_PAGES):  # all pages at once: 600 MB more at 50,000 claims
         batch = range(start, min(len(groups), start + BATCH_PAGES))
-        reads: dict[int, list] = {}
-        for i in batch:
-            known = store.get_data("words", keys[i]) if store else None
-            if isinstance(known, list) and len(known) == len(groups[i]):
-                reads[i] = known
-        missing = [i for i in batch if i not in reads]
-        many = len(missing) >= workers.MIN_PER_WORKER  # a fork is not worth a handful of pages
-        reads.update(zip(missing, workers.map_ordered(partial(read, missing), len(missing), jobs if many else 1),
-                         strict=True))
-        for i in batch:
-            for entry, (title, text, tags, weights) in zip(groups[i], reads[i], strict=True):
-                docs.append([entry["location"], title, text, tags])
-                gathered.add(weights)
+        # a batch whose pages' words are all as before: its entries and postings as a whole (kind
+        # "postings"), without reading each page's
+        key = cache.digest("postings", settings, *(keys[i] for i in batch),
+                           *(entry["location"] for i in batch for entry in groups[i]))
+        kept = _Batch.from_data(store.get_data("postings", key)) if store else None
+        if kept is None:
+            kept = _Batch.of(_batch_reads(batch, groups, keys, store, read, jobs), groups)
+            if store:
+                store.put_data("postings", key, kept.to_data())
+        if store:
+            store.note("postings", [key])
+        docs += kept.docs
+        gathered.add_batch(kept)
     postings = gathered.best()
 
     files: dict[str, object] = {"pages.json": _deltas(
@@ -176,6 +178,67 @@ def write(entries: list[dict], config: dict, folder: Path, store: cache.Cache | 
         path.write_bytes(blob)
     return {"path": f"kb-{version}/", "docs": len(docs), "chunk": DOCS_PER_CHUNK, "groups": MAX_GROUPS,
             "steps": WEIGHT_STEPS, "stop": stop, "vocab": sorted(_key(p) for p in vocab)}
+
+
+def _batch_reads(batch: range, groups: list[list[dict]], keys: list[str], store: cache.Cache | None,
+                 read: Any, jobs: int | None) -> dict[int, list]:
+    """What each page of the batch shows and weighs: from the cache (kind "words"), else read,
+    on `jobs` processes when there are enough pages to read."""
+    reads: dict[int, list] = {}
+    for i in batch:
+        known = store.get_data("words", keys[i]) if store else None
+        if isinstance(known, list) and len(known) == len(groups[i]):
+            reads[i] = known
+    missing = [i for i in batch if i not in reads]
+    many = len(missing) >= workers.MIN_PER_WORKER  # a fork is not worth a handful of pages
+    reads.update(zip(missing, workers.map_ordered(partial(read, missing), len(missing), jobs if many else 1),
+                     strict=True))
+    return reads
+
+
+class _Batch:
+    """A batch of pages' entries as the shards show them, and their postings, numbered from the
+    batch's first entry: each word once, its entries and weights in two flat arrays."""
+
+    def __init__(self, docs: list[list], terms: list[str], counts: list[int], entries: array, weights: array):
+        self.docs, self.terms, self.counts, self.entries, self.weights = docs, terms, counts, entries, weights
+
+    @classmethod
+    def of(cls, reads: dict[int, list], groups: list[list[dict]]) -> _Batch:
+        docs: list[list] = []
+        local = _Postings()
+        for i in sorted(reads):
+            for entry, (title, text, tags, weights) in zip(groups[i], reads[i], strict=True):
+                docs.append([entry["location"], title, text, tags])
+                local.add(weights)
+        terms, counts, entries, weights = [], [], array("i"), array("d")
+        for term, (found, scores) in local.found.items():
+            terms.append(term)
+            counts.append(len(found))
+            entries.extend(found)
+            weights.extend(scores)
+        return cls(docs, terms, counts, entries, weights)
+
+    def to_data(self) -> tuple:
+        return (self.docs, self.terms, self.counts, self.entries.tobytes(), self.weights.tobytes())
+
+    @classmethod
+    def from_data(cls, value: object) -> _Batch | None:
+        """A batch as the cache kept it; None for anything else (a miss)."""
+        if not (isinstance(value, tuple) and len(value) == 5 and isinstance(value[0], list)
+                and isinstance(value[1], list) and isinstance(value[2], list)
+                and isinstance(value[3], bytes) and isinstance(value[4], bytes)):
+            return None
+        docs, terms, counts, entry_bytes, weight_bytes = value
+        entries, weights = array("i"), array("d")
+        try:
+            entries.frombytes(entry_bytes)
+            weights.frombytes(weight_bytes)
+        except ValueError:
+            return None
+        if len(terms) != len(counts) or sum(counts) != len(entries) or len(entries) != len(weights):
+            return None
+        return cls(docs, terms, counts, entries, weights)
 
 
 def _word_lists(terms: list[str], depth: int = 1) -> dict[str, list[str]]:
@@ -235,12 +298,15 @@ def _by_page(entries: list[dict]) -> Iterable[list[dict]]:
 
 
 class _Postings:
-    """Each word's entries and their weights, gathered entry by entry in compact arrays (a large
-    site's index holds millions of them)."""
+    """Each word's entries and their weights, in compact arrays (a large site's index holds
+    millions of them): gathered entry by entry within a batch (`add`, into `found`), then batch by
+    batch (`add_batch`, into `runs`: for each word, per batch, the batch's first entry, its
+    arrays, and where the word's hits start and end in them)."""
 
     def __init__(self) -> None:
         self.n = 0
         self.found: dict[str, tuple[array[int], array[float]]] = {}
+        self.runs: dict[str, list[tuple[int, array[int], array[float], int, int]]] = {}
 
     def add(self, weights: dict[str, float]) -> None:
         """The next entry's words and their weights in it."""
@@ -252,18 +318,38 @@ class _Postings:
             hit[1].append(weight)
         self.n += 1
 
+    def add_batch(self, batch: _Batch) -> None:
+        """The next batch's entries (the entries are numbered on from those before)."""
+        at, runs = 0, self.runs
+        for term, count in zip(batch.terms, batch.counts, strict=True):
+            run = (self.n, batch.entries, batch.weights, at, at + count)
+            found = runs.get(term)
+            if found is None:
+                runs[term] = [run]
+            else:
+                found.append(run)
+            at += count
+        self.n += len(batch.docs)
+
     def best(self) -> dict[str, tuple[int, float, list[tuple[int, float]]]]:
         """Each word's number of entries, its idf, and its best MAX_POSTINGS (entry, weight / idf)
         by entry."""
         out = {}
-        for term, (docs, scores) in self.found.items():
-            df = len(docs)
+        for term, hits in self.runs.items():
+            if len(hits) == 1:
+                first, docs, scores, start, end = hits[0]
+                if first == 0 and start == 0 and end == len(docs):
+                    pairs = list(zip(docs, scores, strict=True))
+                else:
+                    pairs = [(first + docs[j], scores[j]) for j in range(start, end)]
+            else:
+                pairs = [(first + docs[j], scores[j]) for first, docs, scores, start, end in hits
+                         for j in range(start, end)]
+            df = len(pairs)
             idf = math.log(1 + abs((self.n - df + 0.5) / (df + 0.5)))
-            if df <= MAX_POSTINGS:
-                out[term] = (df, idf, list(zip(docs, scores, strict=True)))
-                continue
-            kept = sorted(heapq.nlargest(MAX_POSTINGS, range(df), key=lambda j: (scores[j], -docs[j])))
-            out[term] = (df, idf, [(docs[j], scores[j]) for j in kept])
+            if df > MAX_POSTINGS:
+                pairs = sorted(heapq.nlargest(MAX_POSTINGS, pairs, key=lambda hit: (hit[1], -hit[0])))
+            out[term] = (df, idf, pairs)
         return out
 
 
