@@ -198,21 +198,22 @@ def test_a_letter_with_many_words_gets_lists_by_longer_beginnings_and_every_word
 def test_a_warm_build_takes_unchanged_batches_whole_and_gathers_again_only_the_changed_ones(tmp_path, monkeypatch):
     """The postings of each batch of pages are kept (kind "postings"): a rebuild gathers again only
     a batch where a page's words or address changed, and writes what a build without a cache does."""
-    monkeypatch.setattr(shards, "BATCH_PAGES", 64)  # five batches
+    monkeypatch.setattr(shards, "BATCH_PAGES", 64)  # five batches read
+    monkeypatch.setattr(shards, "POSTINGS_PAGES", 32)  # ten runs of postings kept
     monkeypatch.setattr(shards, "MAX_POSTINGS", 50)  # the common word keeps its best, across batches
     folder = tmp_path / "cache"
     before = entries(300)
     cold = shards.write(before, CONFIG, tmp_path / "cold", cache.Cache(folder, "f"))
     after = [dict(e) for e in before]
-    after[200]["text"] = "an edited section of page one hundred"  # page 100: the second batch
-    for entry in after[500:502]:  # page 250, the same words at another address: the fourth batch
+    after[200]["text"] = "an edited section of page one hundred"  # page 100: the fourth run
+    for entry in after[500:502]:  # page 250, the same words at another address: the eighth run
         entry["location"] = entry["location"].replace("p250.html", "q250.html")
     gathered = []
     real = shards._Batch.of
     monkeypatch.setattr(shards._Batch, "of", classmethod(lambda cls, reads, groups: gathered.append(min(reads))
                                                          or real(reads, groups)))
     warm = shards.write(after, CONFIG, tmp_path / "warm", cache.Cache(folder, "f"))
-    assert gathered == [64, 192]
+    assert gathered == [96, 224]
     assert warm == shards.write(after, CONFIG, tmp_path / "none") != cold
     assert files(tmp_path / "warm") == files(tmp_path / "none")
     assert "q250.html" in (tmp_path / "warm" / warm["path"] / "d" / "15.json").read_text(encoding="utf-8")

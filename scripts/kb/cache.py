@@ -14,8 +14,8 @@ stale, only unused. Six kinds are kept:
   under its content and metadata (kb.plugin);
 - `words`: for a site whose search index is in shards, what a page's search entries show and
   weigh there (kb.shards);
-- `postings`: for such a site, a batch of pages' entries and their words' postings (kb.shards),
-  under the batch's words and addresses.
+- `postings`: for such a site, a run of pages' entries and their words' postings (kb.shards),
+  under the run's words and addresses.
 
 Beside them, the compiled templates (`jinja`, see Compiled below).
 

@@ -63,6 +63,7 @@ AUTO_ABOVE = 5_000_000  # characters of entries' text above which `search_shards
 K1 = 1.2  # lunr's BM25 k1
 WEIGHT_STEPS = 16  # a weight's resolution: 2 ** (1/16), 4.4%
 BATCH_PAGES = 2000  # pages whose words are read (on every core) and gathered at a time
+POSTINGS_PAGES = 500  # pages whose postings are kept together in the cache (an edit gathers theirs again)
 
 _TAGS = re.compile(r"<[^>]*>")
 _TRIM = re.compile(r"^[\W_]+|[\W_]+$")
@@ -104,7 +105,7 @@ def write(entries: list[dict], config: dict, folder: Path, store: cache.Cache | 
     the manifest the worker reads (search_index.json's config.kb_shards). What a page's entries
     show and weigh is kept in `store` (kb.cache, kind "words"), so that a rebuild reads again only
     the pages that changed, on `jobs` processes (kb.workers), and so are the postings of each
-    batch of BATCH_PAGES pages (kind "postings"), so that it gathers again only the batches that
+    run of POSTINGS_PAGES pages (kind "postings"), so that it gathers again only the runs that
     changed; the files are the same from a cold cache or a warm one, on one process or several."""
     separator = re.compile(config.get("separator") or r"[\s\-]+")
     stop = STOP_WORDS if "stopWordFilter" in (config.get("pipeline") or []) else []
@@ -129,20 +130,24 @@ def write(entries: list[dict], config: dict, folder: Path, store: cache.Cache | 
     docs: list[list] = []
     gathered = _Postings()
     for start in range(0, len(groups), BATCH_PAGES):  # all pages at once: 600 MB more at 50,000 claims
-        batch = range(start, min(len(groups), start + BATCH_PAGES))
-        # a batch whose pages' words are all as before: its entries and postings as a whole (kind
-        # "postings"), without reading each page's
-        key = cache.digest("postings", settings, *(keys[i] for i in batch),
-                           *(entry["location"] for i in batch for entry in groups[i]))
-        kept = _Batch.from_data(store.get_data("postings", key)) if store else None
-        if kept is None:
-            kept = _Batch.of(_batch_reads(batch, groups, keys, store, read, jobs), groups)
+        # each run of POSTINGS_PAGES pages whose words and addresses are all as before: its entries
+        # and postings as a whole (kind "postings"), without reading each page's
+        parts = [range(first, min(len(groups), start + BATCH_PAGES, first + POSTINGS_PAGES))
+                 for first in range(start, min(len(groups), start + BATCH_PAGES), POSTINGS_PAGES)]
+        part_keys = [cache.digest("postings", settings, *(keys[i] for i in pages),
+                                  *(entry["location"] for i in pages for entry in groups[i])) for pages in parts]
+        kept = [_Batch.from_data(store.get_data("postings", key)) if store else None for key in part_keys]
+        reads = _batch_reads([i for pages, known in zip(parts, kept, strict=True) if known is None for i in pages],
+                             groups, keys, store, read, jobs)
+        for pages, key, known in zip(parts, part_keys, kept, strict=True):
+            if known is None:
+                known = _Batch.of({i: reads[i] for i in pages}, groups)
+                if store:
+                    store.put_data("postings", key, known.to_data())
             if store:
-                store.put_data("postings", key, kept.to_data())
-        if store:
-            store.note("postings", [key])
-        docs += kept.docs
-        gathered.add_batch(kept)
+                store.note("postings", [key])
+            docs += known.docs
+            gathered.add_batch(known)
     postings = gathered.best()
 
     files: dict[str, object] = {"pages.json": _deltas(
@@ -180,7 +185,7 @@ def write(entries: list[dict], config: dict, folder: Path, store: cache.Cache | 
             "steps": WEIGHT_STEPS, "stop": stop, "vocab": sorted(_key(p) for p in vocab)}
 
 
-def _batch_reads(batch: range, groups: list[list[dict]], keys: list[str], store: cache.Cache | None,
+def _batch_reads(batch: list[int], groups: list[list[dict]], keys: list[str], store: cache.Cache | None,
                  read: Any, jobs: int | None) -> dict[int, list]:
     """What each page of the batch shows and weighs: from the cache (kind "words"), else read,
     on `jobs` processes when there are enough pages to read."""
