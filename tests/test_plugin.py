@@ -265,3 +265,31 @@ def test_the_site_is_the_same_with_the_navigation_rendered_for_every_page(tmp_pa
     pages = [rel for rel in once if rel.endswith(".html")]
     assert len(pages) > 80 and sorted(every) == sorted(once)
     assert [rel for rel in pages if every[rel] != once[rel]] == []
+
+
+def test_the_generated_files_are_written_once_with_the_pages(tmp_path, monkeypatch):
+    """A page's downloads and the data exports (DataFile) are written by the page workers, each once:
+    MkDocs' copy of the static files, on one process, finds nothing of theirs left to write."""
+    from mkdocs.commands import build as mkdocs_build
+    from mkdocs.config import load_config
+    from mkdocs.structure.files import File
+
+    from kb import plugin
+
+    root = copy_repo(tmp_path / "kb")
+    written: list[str] = []
+    real = File.copy_file
+    monkeypatch.setattr(File, "copy_file", lambda self, dirty=False: (written.append(self.src_uri)
+                                                                       if isinstance(self, plugin.DataFile) else None)
+                        or real(self, dirty))
+    monkeypatch.setenv("KB_JOBS", "1")  # the writes happen in this process, where they are counted
+    config = load_config(str(root / "mkdocs.yml"), site_dir=str(tmp_path / "site"))
+    config.plugins.on_startup(command="build", dirty=False)
+    try:
+        mkdocs_build.build(config)
+    finally:
+        config.plugins.on_shutdown()
+    downloads = sorted(p.relative_to(tmp_path / "site").as_posix() for p in (tmp_path / "site").rglob("*")
+                       if p.suffix in (".bib", ".json") and p.parent.name in ("compounds", "references", "data"))
+    assert len(downloads) > 50 and "data/claims.json" in downloads
+    assert sorted(written) == sorted(set(written)) and set(downloads) <= set(written)

@@ -25,7 +25,8 @@ One thing per event:
 - on_env (last): build every generated page into the site (theme template, plugins' page events,
   the file) on every core, or take it from the build cache (`prebuild`); keep the theme's
   compiled templates in the build cache and, under `mkdocs serve`, in memory between rebuilds;
-  render the theme's navigation once per folder for the pages outside it (`_NavOnce`).
+  render the theme's navigation once per folder for the pages outside it (`_NavOnce`); write
+  the generated files that are not pages (downloads, data exports: `DataFile`) with the pages.
 - Material's search plugin's page event: a generated page's data-search-* attributes are dropped
   before the plugin scans it, and it scans "" instead (`DataPage.searched`).
 - on_serve: watch the claims folder and references.bib too.
@@ -175,9 +176,11 @@ class KBPlugin(BasePlugin[KBConfig]):
         generated = []
         for rel, item in self.pages.items():
             text = item.html if isinstance(item, render.Page) else item
-            file = File.generated(config, rel, content=text, inclusion=InclusionLevel.NOT_IN_NAV)
             if isinstance(item, render.Page):
+                file = File.generated(config, rel, content=text, inclusion=InclusionLevel.NOT_IN_NAV)
                 DataPage(titles.get(rel), file, config, item)
+            else:
+                file = DataFile.generated(config, rel, content=text, inclusion=InclusionLevel.NOT_IN_NAV)
             generated.append(file)
         docs = [f for f in files if f.src_dir == config.docs_dir and not _generated(f.src_uri)]
         rest = [f for f in files if f.src_dir != config.docs_dir]
@@ -234,10 +237,15 @@ class KBPlugin(BasePlugin[KBConfig]):
         inclusion = InclusionLevel.is_in_serve if self.command == "serve" else InclusionLevel.is_included
         doc_files = files.documentation_pages(inclusion=inclusion)
         pages = [f.page for f in doc_files if isinstance(f.page, DataPage)]
+        data_files = [f for f in files if isinstance(f, DataFile) and f.inclusion.is_included()]
         store = self.store
 
         def build_one(i: int) -> tuple[str, bool]:
-            """Build one page, or write what the same input built before (kb.cache)."""
+            """Build one page, or write what the same input built before (kb.cache); after the
+            pages, write the generated files (`DataFile`)."""
+            if i >= len(pages):
+                data_files[i - len(pages)].write()
+                return "", False
             page = pages[i]
             key = cache.digest("page", page.url, page.content or "", json.dumps(page.meta, sort_keys=True),
                                json.dumps(page.generated.headings), str(page.title))
@@ -258,10 +266,12 @@ class KBPlugin(BasePlugin[KBConfig]):
         if self.search_index is not None:  # MkDocs' loop indexes each page, once, in its order
             self.search_index.paused = True
         try:
-            built = workers.map_ordered(build_one, len(pages), self.jobs())
+            built = workers.map_ordered(build_one, len(pages) + len(data_files), self.jobs())[:len(pages)]
         finally:
             if self.search_index is not None:
                 self.search_index.paused = False
+        for file in data_files:
+            file.written = True
         if store:
             store.note("page", [key for key, _ in built])
         log.info(f"kb: {len(pages)} generated pages built on {workers.worker_count(len(pages), self.jobs())} "
@@ -385,6 +395,21 @@ class _NavOnce:
         if made is None:
             made = self.made[folder] = caller()
         return made
+
+
+class DataFile(File):
+    """A generated file that is not a page (a page's citation downloads, the data exports): written
+    with the pages, on every core (`KBPlugin.prebuild`), so that MkDocs' copy of the site's
+    static files, on one process, has nothing left to write."""
+
+    written = False
+
+    def write(self) -> None:
+        super().copy_file()
+
+    def copy_file(self, dirty: bool = False) -> None:
+        if not self.written:
+            super().copy_file(dirty)
 
 
 MAX_LINK_WARNINGS = 20  # a template's broken link repeats on every page: the first few say it

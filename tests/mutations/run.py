@@ -348,6 +348,12 @@ MUTATIONS: list[Mutation] = [
              "            run = (self.n, batch.entries, batch.weights, at, at + count)",
              "            run = (0, batch.entries, batch.weights, at, at + count)",
              ["tests/test_shards.py"]),
+    Mutation("the generated files are neither written with the pages nor by MkDocs", "scripts/kb/plugin.py",
+             "    def write(self) -> None:\n        super().copy_file()", "    def write(self) -> None:\n        pass",
+             ["tests/test_site.py", "-k", "exports or links"]),
+    Mutation("the generated files are written twice", "scripts/kb/plugin.py",
+             "            file.written = True\n", "            pass\n",
+             ["tests/test_plugin.py", "-k", "written_once"]),
 ]
 
 
