@@ -75,6 +75,7 @@ class Cache:
         self.root = folder
         self.folder = folder / fingerprint
         self.used: dict[str, set[str]] = {kind: set() for kind in KINDS}  # keys this build used
+        self._made: set[Path] = set()  # the folders this cache (in this process or its parent) made
 
     def note(self, kind: str, keys: Iterable[str]) -> None:
         self.used[kind].update(keys)
@@ -95,7 +96,9 @@ class Cache:
     def put(self, kind: str, key: str, value: bytes) -> None:
         path = self._path(kind, key)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.parent not in self._made:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._made.add(path.parent)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
             with os.fdopen(fd, "wb") as fh:
                 fh.write(hashlib.blake2b(value, digest_size=_HASH).digest() + value)

@@ -203,6 +203,7 @@ class Renderer:
             loader=jinja2.PackageLoader("kb", "templates"), bytecode_cache=compiled or cache.Compiled(),
             finalize=inert,  # every {{ value }} is inert text unless a helper built Markup
             autoescape=True, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
+            auto_reload=False,  # one Renderer per build: its templates are not edited while it renders
         )
         self.env.filters.update(
             # join returns plain text so that finalize makes the joined curators' text inert

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 MIN_PER_WORKER = 50  # unless asked for, fewer jobs than this per process are not worth a fork
+CHUNKS_PER_WORKER = 16  # jobs are handed out in this many chunks per process, so that the last one is short
 
 _task: Callable[[int], Any] | None = None  # what the forked workers run (set before the fork)
 
@@ -47,7 +48,10 @@ def map_ordered(task: Callable[[int], Any], n: int, jobs: int | None = None) -> 
     jobs = worker_count(n, jobs)
     if jobs <= 1 or not can_fork():
         return [task(i) for i in range(n)]
-    step = -(-n // (jobs * 4))  # a few chunks per worker, so that an uneven chunk does not hold the rest
+    # several chunks per worker, taken as each finishes one: pages differ in cost (a compound's page
+    # against a method's), and with a few large chunks one process still worked long after the other
+    # was done (at 10,000 claims, 1.1 s of the engine's 10 s)
+    step = -(-n // (jobs * CHUNKS_PER_WORKER))
     chunks = [(start, min(n, start + step)) for start in range(0, n, step)]
     _task = task
     try:
