@@ -69,13 +69,13 @@ def test_a_cache_from_another_theme_or_engine_is_never_read(tmp_path):
 
 
 def test_a_site_in_shards_builds_the_same_cold_warm_and_damaged(tmp_path):
-    """The search index in shards (kb.shards) keeps each page's words in the cache: a warm build
+    """The search index in shards (kb.shards) keeps the pages' words in the cache: a warm build
     reads them back, and writes the same site as a cold one or one from a damaged cache."""
     root = in_shards(copy_repo(tmp_path / "kb"))
     cold, _, _ = build(root, tmp_path / "cold")
     assert any(name.startswith("search/kb-") for name in cold)
     words = [p for p in entries(root) if "words" in p.parts]
-    assert len(words) > 80
+    assert words, "the pages' words are kept (one entry per run of pages)"
     warm, _, _ = build(root, tmp_path / "warm")
     assert warm == cold
     for entry in words:

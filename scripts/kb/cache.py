@@ -12,8 +12,9 @@ stale, only unused. Six kinds are kept:
   its content: the output is used only while its records still hold what the digest says;
 - `page`: its finished file in site/ (the theme's template and the plugins' page events applied),
   under its content and metadata (kb.plugin);
-- `words`: for a site whose search index is in shards, what a page's search entries show and
-  weigh there (kb.shards);
+- `words`: for a site whose search index is in shards, what the search entries of a run of pages
+  show and weigh there, each page's under its entries' content (kb.shards); keyed by the run's
+  place, like `rendered` by name, and used page by page only where a page's content matches;
 - `postings`: for such a site, a run of pages' entries and their words' postings (kb.shards),
   under the run's words and addresses.
 

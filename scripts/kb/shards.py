@@ -102,11 +102,12 @@ def too_large(entries: list[dict]) -> bool:
 def write(entries: list[dict], config: dict, folder: Path, store: cache.Cache | None = None,
           jobs: int | None = 1) -> dict:
     """Write the shards of `entries` (Material's search entries, in order) under folder/; return
-    the manifest the worker reads (search_index.json's config.kb_shards). What a page's entries
-    show and weigh is kept in `store` (kb.cache, kind "words"), so that a rebuild reads again only
-    the pages that changed, on `jobs` processes (kb.workers), and so are the postings of each
-    run of POSTINGS_PAGES pages (kind "postings"), so that it gathers again only the runs that
-    changed; the files are the same from a cold cache or a warm one, on one process or several."""
+    the manifest the worker reads (search_index.json's config.kb_shards). The postings of each
+    run of POSTINGS_PAGES pages are kept in `store` (kb.cache, kind "postings"), so that a rebuild
+    gathers again only the runs that changed, and so is what each page of a run shows and weighs
+    (kind "words", one entry per run: one file per page cost more to make than the words), so
+    that it reads again only the pages that changed, on `jobs` processes (kb.workers); the files
+    are the same from a cold cache or a warm one, on one process or several."""
     separator = re.compile(config.get("separator") or r"[\s\-]+")
     stop = STOP_WORDS if "stopWordFilter" in (config.get("pipeline") or []) else []
     drop = frozenset(stop)
@@ -117,15 +118,9 @@ def write(entries: list[dict], config: dict, folder: Path, store: cache.Cache | 
     keys = [cache.digest("words", settings, json.dumps(
         [[e.get("title", ""), e.get("text", ""), e.get("tags") or [], e.get("boost", 1)] for e in group],
         ensure_ascii=False, default=str)) for group in groups]
-    if store:
-        store.note("words", keys)
 
-    def read(missing: list[int], j: int) -> list:  # in a worker: one page's entries read, and kept
-        i = missing[j]
-        made = [_read(entry, separator, drop, boosts) for entry in groups[i]]
-        if store:
-            store.put_data("words", keys[i], made)
-        return made
+    def read(missing: list[int], j: int) -> list:  # in a worker: one page's entries read
+        return [_read(entry, separator, drop, boosts) for entry in groups[missing[j]]]
 
     docs: list[list] = []
     gathered = _Postings()
@@ -137,8 +132,10 @@ def write(entries: list[dict], config: dict, folder: Path, store: cache.Cache | 
         part_keys = [cache.digest("postings", settings, *(keys[i] for i in pages),
                                   *(entry["location"] for i in pages for entry in groups[i])) for pages in parts]
         kept = [_Batch.from_data(store.get_data("postings", key)) if store else None for key in part_keys]
-        reads = _batch_reads([i for pages, known in zip(parts, kept, strict=True) if known is None for i in pages],
-                             groups, keys, store, read, jobs)
+        if store:
+            store.note("words", [_run_key(settings, pages) for pages in parts])
+        reads = _batch_reads([pages for pages, known in zip(parts, kept, strict=True) if known is None],
+                             groups, keys, settings, store, read, jobs)
         for pages, key, known in zip(parts, part_keys, kept, strict=True):
             if known is None:
                 known = _Batch.of({i: reads[i] for i in pages}, groups)
@@ -185,20 +182,36 @@ def write(entries: list[dict], config: dict, folder: Path, store: cache.Cache | 
             "steps": WEIGHT_STEPS, "stop": stop, "vocab": sorted(_key(p) for p in vocab)}
 
 
-def _batch_reads(batch: list[int], groups: list[list[dict]], keys: list[str], store: cache.Cache | None,
-                 read: Any, jobs: int | None) -> dict[int, list]:
-    """What each page of the batch shows and weighs: from the cache (kind "words"), else read,
-    on `jobs` processes when there are enough pages to read."""
+def _batch_reads(runs: list[range], groups: list[list[dict]], keys: list[str], settings: str,
+                 store: cache.Cache | None, read: Any, jobs: int | None) -> dict[int, list]:
+    """What each page of the runs shows and weighs: as its run's entry in the cache (kind "words")
+    holds it under the page's words key, else read, on `jobs` processes when there are enough
+    pages to read; a run where a page was read is kept again."""
     reads: dict[int, list] = {}
-    for i in batch:
-        known = store.get_data("words", keys[i]) if store else None
-        if isinstance(known, list) and len(known) == len(groups[i]):
-            reads[i] = known
-    missing = [i for i in batch if i not in reads]
+    for pages in runs:
+        known = store.get_data("words", _run_key(settings, pages)) if store else None
+        if not isinstance(known, dict):
+            continue
+        for i in pages:
+            hit = known.get(keys[i])
+            if isinstance(hit, list) and len(hit) == len(groups[i]):
+                reads[i] = hit
+    missing = [i for pages in runs for i in pages if i not in reads]
     many = len(missing) >= workers.MIN_PER_WORKER  # a fork is not worth a handful of pages
     reads.update(zip(missing, workers.map_ordered(partial(read, missing), len(missing), jobs if many else 1),
                      strict=True))
+    if store and missing:
+        changed = set(missing)
+        for pages in runs:
+            if not changed.isdisjoint(pages):
+                store.put_data("words", _run_key(settings, pages), {keys[i]: reads[i] for i in pages})
     return reads
+
+
+def _run_key(settings: str, pages: range) -> str:
+    """The cache key of what the run of pages starting there shows and weighs (by its place: the
+    pages' own words keys tell which of its pages are as before)."""
+    return cache.digest("words", settings, str(pages.start))
 
 
 class _Batch:
