@@ -117,3 +117,77 @@ def test_workers_write_the_cache_at_once_and_each_entry_is_whole(tmp_path):
     assert workers.map_ordered(put, 300, 2) == [b"from the parent"] * 300
     fresh = cache.Cache(tmp_path, "f")
     assert all(fresh.get("rendered", f"k{i}") == bytes([i % 256]) * 50_000 for i in range(300))
+
+
+def test_an_entry_in_two_parts_checks_each_part_on_its_own(tmp_path):
+    from kb import cache
+
+    store = cache.Cache(tmp_path, "f")
+    name = store.put_parts("rendered", "k1", ("meta", [1, 2]), b"<h1>page</h1>")
+    assert store.get_head("rendered", "k1") == (("meta", [1, 2]), name)
+    assert store.get_tail("rendered", "k1") == b"<h1>page</h1>"
+    assert name == cache.Cache(tmp_path / "other", "f").put_parts("rendered", "k2", (), b"<h1>page</h1>"), \
+        "the name is the bytes' hash: the same bytes, the same name"
+    path = next(tmp_path.glob("f/rendered/*/k1"))
+    data = path.read_bytes()
+    path.write_bytes(data[:-1] + b"!")  # the HTML damaged: its metadata still reads, the HTML does not
+    assert store.get_head("rendered", "k1") is not None and store.get_tail("rendered", "k1") is None
+    path.write_bytes(data[:45] + b"!" + data[46:])  # the metadata damaged
+    assert store.get_head("rendered", "k1") is None
+    path.write_bytes(data[:20])  # cut short
+    assert store.get_head("rendered", "k1") is None and store.get_tail("rendered", "k1") is None
+    assert store.get_head("rendered", "missing") is None and store.get_tail("rendered", "missing") is None
+
+
+def test_the_workers_leave_each_page_html_in_the_cache_and_it_reads_back_or_renders_again(tmp_path):
+    """With a build cache, a worker keeps the page's HTML there and sends back the rest: the page
+    reads its HTML back from the cache, or, if the cache lost or damaged it since, renders it again."""
+    from kb import build, cache, render
+
+    root = copy_repo(tmp_path / "kb")
+    plain = build.render(build.check(root), jobs=1)
+    kept = build.render(build.check(root), jobs=2, store=cache.Cache(tmp_path / "cache", "f"))
+    pages = sorted(rel for rel, item in kept.items() if isinstance(item, render.Page))
+    assert len(pages) > 80 and {kept[rel].html for rel in pages} == {render.KEPT_ELSEWHERE}
+    truth = {rel: plain[rel].html for rel in pages}  # type: ignore[union-attr]
+    assert {rel: kept[rel].content() for rel in pages} == truth  # type: ignore[union-attr]
+    for i, entry in enumerate(sorted((tmp_path / "cache").rglob("rendered/*/*"))):
+        entry.unlink() if i % 2 else entry.write_bytes(entry.read_bytes()[:-1] + b"!")
+    assert {rel: kept[rel].content() for rel in pages} == truth  # type: ignore[union-attr]
+
+
+def test_a_warm_build_reads_the_html_only_of_the_pages_it_builds_again(tmp_path, monkeypatch):
+    """A page's HTML is read from the cache only where the theme's page for it is built again: a
+    cold build reads every page's once, a warm one none, and after an edit, those of the pages it
+    changed; the sites are the same as cold builds'."""
+    from mkdocs.commands import build as mkdocs_build
+    from mkdocs.config import load_config
+
+    from kb import render
+
+    loaded: list[str] = []
+    real = render.Page.content
+    monkeypatch.setattr(render.Page, "content", lambda self: (self.load and loaded.append(self.kept)) or real(self))
+    monkeypatch.setenv("KB_JOBS", "1")  # everything in this process, where the reads are counted
+
+    def built(root: Path, site: Path) -> dict[str, bytes]:
+        loaded.clear()
+        config = load_config(str(root / "mkdocs.yml"), site_dir=str(site))
+        config.plugins.on_startup(command="build", dirty=False)
+        try:
+            mkdocs_build.build(config)
+        finally:
+            config.plugins.on_shutdown()
+        return files_of(site)
+
+    root = copy_repo(tmp_path / "kb")
+    cold = built(root, tmp_path / "cold")
+    assert len(loaded) > 80
+    assert built(root, tmp_path / "warm") == cold and loaded == []
+    edit_first_statement(root, "Qwxzedit")
+    after = built(root, tmp_path / "after")
+    changed = [rel for rel in after if rel.endswith(".html") and after[rel] != cold.get(rel)]
+    assert changed and len(loaded) == len(changed)
+    cold_root = copy_repo(tmp_path / "cold-kb")
+    edit_first_statement(cold_root, "Qwxzedit")
+    assert after == built(cold_root, tmp_path / "cold-after")

@@ -92,7 +92,7 @@ def edit(root: Path, data: st.DataObject, kind: str, n: int, dates: dict[str, st
 def rendered(root: Path, dates: dict[str, str], store: cache.Cache | None) -> dict[str, object]:
     checked = build.check(root, jobs=1, store=store)
     checked.dates = dict(dates)
-    return {rel: (item.html, item.headings, item.meta, item.search, item.anchors, item.links)
+    return {rel: (item.content(), item.headings, item.meta, item.search, item.anchors, item.links)
             if isinstance(item, Page) else item for rel, item in build.render(checked, 1, store).items()}
 
 
@@ -139,19 +139,20 @@ def test_an_edit_renders_again_only_the_pages_that_read_it(tmp_path):
     assert statement
     path.write_text(text.replace(statement.group(0), statement.group(0) + "Qwxzedit ", 1), encoding="utf-8")
     store = cache.Cache(root / ".cache", "test")
-    made: list[object] = []
-    put = store.put_data
-    store.put_data = lambda kind, key, value: (kind == "rendered" and made.append(value[2])) or put(kind, key, value)  # type: ignore[method-assign]
+    made: list[tuple[object, str]] = []  # what was rendered again: (its metadata, its HTML or text)
+    put = store.put_parts
+    store.put_parts = lambda kind, key, head, tail: (  # type: ignore[method-assign]
+        (kind == "rendered" and made.append((head[2], tail.decode("utf-8")))) or put(kind, key, head, tail))
     after = rendered(root, {}, store)
     pages = {rel: item for rel, item in after.items() if isinstance(item, tuple)}
-    again = {rel for rel, item in pages.items() if any(m[0] == item[0] for m in made if isinstance(m, tuple))}
+    again = {rel for rel, item in pages.items() if any(head != () and html == item[0] for head, html in made)}
     showing = {rel for rel, item in pages.items() if "Qwxzedit" in item[0]}
     counting = {"index.md", "evidence-types.md", "evidence-map.md", "compounds/index.md", "conditions/index.md",
                 "mechanisms/index.md", "methods/index.md", "sources/index.md", "references/index.md"}
     assert showing and showing <= again
     assert again - showing <= counting, sorted(again - showing)
     assert len(again) < len(pages) / 4
-    exported = [m for m in made if isinstance(m, str)]  # the data files: claims.json and claims.csv show every finding
+    exported = [text for head, text in made if head == ()]  # the data files: claims.json and claims.csv show every finding
     assert len(exported) == 2 and all("Qwxzedit" in m for m in exported)
 
 

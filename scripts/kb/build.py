@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from . import bib, cache, deps, history, links, model, pagemeta, searchentries, validate, workers
 from .bib import load_bib
 from .problems import Problem, ValidationFailed, errors
-from .render import GENERATED_DIRS, GENERATED_FILES, Page, Renderer, export_jobs
+from .render import GENERATED_DIRS, GENERATED_FILES, KEPT_ELSEWHERE, Page, Renderer, export_jobs
 from .yamlload import Doc, load_yaml, size_problem
 
 CLAIMS_DIR = "claims"
@@ -192,7 +192,9 @@ def render(checked: Checked, jobs: int | None = None, store: cache.Cache | None 
     """Every generated file (path relative to docs/ -> a Page or a data file's text). The pages
     render on `jobs` processes (kb.workers; default: every core), with the same result as on one.
     With a build cache (`store`), a page whose records did not change since it was last rendered
-    is taken from it (kb.deps), and so is each data file."""
+    is taken from it (kb.deps), and so is each data file; and a page's HTML is left there, read
+    only where it is needed (`Page.content()`: the theme's page for it changed), so that neither
+    a worker sends it back nor an unchanged page's is read at all."""
     with _gc_paused():
         book = deps.Book()
         kb = watched(book, checked.kb)
@@ -207,19 +209,23 @@ def render(checked: Checked, jobs: int | None = None, store: cache.Cache | None 
             page.search = searchentries.entries(rel, page)
             return page, downloads
 
-        # (the job's name, what makes it, how the cache keeps it and reads it back): the pages, then the data files
-        todo: list[tuple[str, Callable[[], Any], Callable[[Any], object], Callable[[object], Any]]] = [
-            (f"{rel} {make.func.__name__} {make.args!r}", partial(finish, rel, make),  # type: ignore[attr-defined]
-             _finished_to_data, _finished_from_data) for rel, make in page_jobs]
+        # (the job's name, what makes it, how the cache keeps it): the pages, then the data files
+        todo: list[tuple[str, Callable[[], Any], _Kept]] = [
+            (f"{rel} {make.func.__name__} {make.args!r}", partial(finish, rel, make), _PAGE)  # type: ignore[attr-defined]
+            for rel, make in page_jobs]
         exported = export_jobs(kb)
-        todo += [(f"export {path}", make, _as_is, _text_from_data) for path, make in exported]
-        # First, here, what the cache holds for each job whose records did not change (sending a
-        # page back from a worker costs more than reading it); then the others, on every core.
-        done = [_reused(store, book, name, from_data) if store else None for name, _, _, from_data in todo]
+        todo += [(f"export {path}", make, _TEXT) for path, make in exported]
+        # First, here, what the cache holds for each job whose records did not change; then the
+        # others, on every core.
+        done = [_reused(store, book, name, kept, make) if store else None for name, make, kept in todo]
         missed = [i for i, known in enumerate(done) if known is None]
-        made = workers.map_ordered(lambda j: _made(store, book, *todo[missed[j]][:3]), len(missed), jobs)
-        for i, result in zip(missed, made, strict=True):
-            done[i] = result
+        # the data files first: each reads the whole corpus, and a worker's last chunk should be short
+        missed.sort(key=lambda i: i < len(page_jobs))
+        made = workers.map_ordered(lambda j: _made(store, book, *todo[missed[j]]), len(missed), jobs)
+        for i, (value, used, name) in zip(missed, made, strict=True):
+            if store and used:  # a page left in the cache: read from there, or made again
+                todo[i][2].attach(value, _Stored(store, used[0][1], name, todo[i][1]))
+            done[i] = value, used
 
         files: dict[str, Page | str] = {}
         for i, result in enumerate(done):
@@ -238,41 +244,97 @@ def render(checked: Checked, jobs: int | None = None, store: cache.Cache | None 
     return files
 
 
-def _reused(store: cache.Cache, book: deps.Book, job: str,
-            from_data: Callable[[object], T | None]) -> tuple[T, list[tuple[str, str]]] | None:
+class _Stored:
+    """A page's HTML where a build left it: its entry in the build cache (kind "rendered", beside
+    the page's metadata), or, if the cache lost it since (another build, in the same folder,
+    cleared it), rendered again by its job."""
+
+    def __init__(self, store: cache.Cache, key: str, name: str, make: Callable[[], Any]) -> None:
+        self.store, self.key, self.name, self.make = store, key, name, make  # name: the HTML's hash
+
+    def __call__(self) -> str:
+        kept = self.store.get_tail("rendered", self.key)
+        return kept.decode("utf-8") if kept is not None else self.make()[0].html
+
+
+class _Kept:
+    """How a job's output is kept in the build cache: `parts` splits it into plain data and the
+    bytes kept beside it; `light` is what a worker sends back once it is kept (a page without its
+    HTML); `attach` gives such a page the way to read its HTML; `back` reads the output again
+    from the data and a way to read the bytes, or None if the data is not such an output (a miss)."""
+
+    def __init__(self, parts: Callable[[Any], tuple[Any, bytes]], light: Callable[[Any], Any],
+                 attach: Callable[[Any, _Stored], None], back: Callable[[object, _Stored], Any | None]) -> None:
+        self.parts, self.light, self.attach, self.back = parts, light, attach, back
+
+
+def _page_parts(finished: tuple[Page, dict[str, str]]) -> tuple[tuple, bytes]:
+    page, downloads = finished
+    return (page.headings, page.meta, page.search, page.anchors, page.links, downloads), page.html.encode("utf-8")
+
+
+def _page_light(finished: tuple[Page, dict[str, str]]) -> tuple[Page, dict[str, str]]:
+    page, downloads = finished
+    return dataclasses.replace(page, html=KEPT_ELSEWHERE), downloads
+
+
+def _page_attach(finished: tuple[Page, dict[str, str]], stored: _Stored) -> None:
+    finished[0].load, finished[0].kept = stored, stored.name
+
+
+def _page_back(head: object, stored: _Stored) -> tuple[Page, dict[str, str]] | None:
+    """A finished page as the cache kept it, its HTML read when asked for; None for anything else."""
+    if not (isinstance(head, tuple) and len(head) == 6):
+        return None
+    headings, meta, search, anchors, links, downloads = head
+    if not (isinstance(headings, list) and isinstance(meta, dict) and isinstance(search, list)
+            and isinstance(anchors, frozenset) and isinstance(links, tuple) and isinstance(downloads, dict)):
+        return None
+    return Page(KEPT_ELSEWHERE, headings, meta, search, anchors, links, load=stored, kept=stored.name), downloads
+
+
+def _text_back(head: object, stored: _Stored) -> str | None:
+    kept = stored.store.get_tail("rendered", stored.key)
+    return kept.decode("utf-8") if head == () and kept is not None else None
+
+
+_PAGE = _Kept(_page_parts, _page_light, _page_attach, _page_back)
+# a data file is read whole (there are five, and MkDocs writes them)
+_TEXT = _Kept(lambda text: ((), text.encode("utf-8")), lambda text: text, lambda text, stored: None, _text_back)
+
+
+def _reused(store: cache.Cache, book: deps.Book, job: str, kept: _Kept,
+            make: Callable[[], Any]) -> tuple[Any, list[tuple[str, str]]] | None:
     """What the job made before, from the cache, if every record it read then is unchanged now
     (kb.deps), and the cache entry used; None otherwise. `job` names what the job makes."""
     key = cache.digest("rendered", job)
-    kept = store.get_data("rendered", key)
-    if not (isinstance(kept, tuple) and len(kept) == 3):
+    found = store.get_head("rendered", key)
+    head = found[0] if found else None
+    if not (found and isinstance(head, tuple) and len(head) == 3):
         return None
-    trace, then, output = deps.trace_of(kept[0]), kept[1], kept[2]
+    trace, then, output = deps.trace_of(head[0]), head[1], head[2]
     if trace is None or then != book.digest(trace):
         return None
-    known = from_data(output)
+    known = kept.back(output, _Stored(store, key, found[1], make))
     return None if known is None else (known, [("rendered", key)])
 
 
 def _made(store: cache.Cache | None, book: deps.Book, job: str, make: Callable[[], T],
-          to_data: Callable[[T], object]) -> tuple[T, list[tuple[str, str]]]:
+          kept: _Kept) -> tuple[T, list[tuple[str, str]], str]:
     """What make() makes, kept in the cache for the next build with the records it read (its
-    trace, kb.deps) and a digest of what they held."""
+    trace, kb.deps) and a digest of what they held; what is sent back is then its light form
+    (`_Kept`), with the hash of what was left in the cache."""
     with deps.Recording() as reads:
         made = make()
     if not store:
-        return made, []
+        return made, [], ""
     trace = tuple(sorted(reads.tokens, key=deps.order))
     key = cache.digest("rendered", job)
-    store.put_data("rendered", key, (trace, book.digest(trace), to_data(made)))
-    return made, [("rendered", key)]
-
-
-def _as_is(value: T) -> T:
-    return value
-
-
-def _text_from_data(value: object) -> str | None:
-    return value if isinstance(value, str) else None
+    head, tail = kept.parts(made)
+    name = store.put_parts("rendered", key, (trace, book.digest(trace), head), tail)
+    if name is None:
+        return made, [], ""  # not kept: sent back whole
+    return kept.light(made), [("rendered", key)], name
 
 
 def watched(book: deps.Book, kb: model.KB) -> model.KB:
@@ -285,23 +347,6 @@ def watched(book: deps.Book, kb: model.KB) -> model.KB:
         else:
             changes[f.name] = book.watch(f.name, value)
     return dataclasses.replace(kb, **changes)
-
-
-def _finished_to_data(finished: tuple[Page, dict[str, str]]) -> tuple:
-    page, downloads = finished
-    return (page.html, page.headings, page.meta, page.search, page.anchors, page.links, downloads)
-
-
-def _finished_from_data(value: object) -> tuple[Page, dict[str, str]] | None:
-    """A finished page as the cache kept it; None for anything else (a miss)."""
-    if not (isinstance(value, tuple) and len(value) == 7):
-        return None
-    html, headings, meta, search, anchors, links, downloads = value
-    if not (isinstance(html, str) and isinstance(headings, list) and isinstance(meta, dict)
-            and isinstance(search, list) and isinstance(anchors, frozenset) and isinstance(links, tuple)
-            and isinstance(downloads, dict)):
-        return None
-    return Page(html, headings, meta, search, anchors, links), downloads
 
 
 def write(docs_dir: Path, files: dict[str, Page | str]) -> int:

@@ -6,12 +6,13 @@ stale, only unused. Six kinds are kept:
 
 - `file`: a claim file as loaded and checked on its own (kb.build), under its bytes;
 - `bib`: references.bib as read (kb.bib), under its bytes;
-- `rendered`: a generated page (or data file) as the engine finished it (HTML, headings,
-  metadata, search entries, links, downloads), with its trace (the records of the model it read,
-  kb.deps) and a digest of what they held. The one kind keyed by a name (the page's) rather than
-  its content: the output is used only while its records still hold what the digest says;
+- `rendered`: a generated page (or data file) as the engine finished it (headings, metadata,
+  search entries, links, downloads, and beside them its HTML, read only where it is needed), with
+  its trace (the records of the model it read, kb.deps) and a digest of what they held. The one
+  kind keyed by a name (the page's) rather than its content: the output is used only while its
+  records still hold what the digest says;
 - `page`: its finished file in site/ (the theme's template and the plugins' page events applied),
-  under its content and metadata (kb.plugin);
+  under its content (or the content's hash, from `rendered`) and metadata (kb.plugin);
 - `words`: for a site whose search index is in shards, what the search entries of a run of pages
   show and weigh there, each page's under its entries' content (kb.shards); keyed by the run's
   place, like `rendered` by name, and used page by page only where a page's content matches;
@@ -24,9 +25,10 @@ The cache lives in a folder (`.cache/kb/` beside mkdocs.yml, ignored by git) tha
 delete at any time. Its entries sit under the build's fingerprint: the versions of MkDocs,
 Material and Python, the engine's own code and templates, mkdocs.yml, the hooks it names and the
 theme overrides. A cache made by another version of any of them is never read, and it is removed
-at the next successful build, with every entry that build did not use. Each value is stored with
-a hash of itself and checked on reading: a damaged entry is a miss, never an output. Entries are
-written atomically (a temporary file renamed), so that workers writing at once never tear one.
+at the next successful build, with every entry that build did not use. Each value (each part of
+one kept in two) is stored with a hash of itself and checked on reading: a damaged entry is a
+miss, never an output. Entries are written atomically (a temporary file renamed), so that workers
+writing at once never tear one.
 """
 from __future__ import annotations
 
@@ -54,6 +56,11 @@ def digest(*parts: str | bytes) -> str:
         h.update(len(data).to_bytes(8, "little"))
         h.update(data)
     return h.hexdigest()
+
+
+def _sum(value: bytes) -> bytes:
+    """The hash a cached value is kept with, and checked against on reading."""
+    return hashlib.blake2b(value, digest_size=_HASH).digest()
 
 
 def fingerprint(files: Iterable[Path], extra: Iterable[str] = ()) -> str:
@@ -90,11 +97,14 @@ class Cache:
         except OSError:
             return None
         value = data[_HASH:]
-        if len(data) < _HASH or hashlib.blake2b(value, digest_size=_HASH).digest() != data[:_HASH]:
+        if len(data) < _HASH or _sum(value) != data[:_HASH]:
             return None  # damaged: rebuilt, and written again
         return value
 
     def put(self, kind: str, key: str, value: bytes) -> None:
+        self._write(kind, key, _sum(value) + value)
+
+    def _write(self, kind: str, key: str, data: bytes) -> bool:
         path = self._path(kind, key)
         try:
             if path.parent not in self._made:
@@ -102,10 +112,53 @@ class Cache:
                 self._made.add(path.parent)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
             with os.fdopen(fd, "wb") as fh:
-                fh.write(hashlib.blake2b(value, digest_size=_HASH).digest() + value)
+                fh.write(data)
             os.replace(tmp, path)
         except OSError:
-            pass  # a cache that cannot be written is a cache that misses
+            return False  # a cache that cannot be written is a cache that misses
+        return True
+
+    def put_parts(self, kind: str, key: str, head: Any, tail: bytes) -> str | None:
+        """Keep plain data (as put_data) and bytes beside it, each with a hash of its own, so that
+        the data is read without the bytes (get_head) and the bytes only where they are needed
+        (get_tail): a page's metadata and its HTML. Returns the bytes' hash (it names them: the
+        same hash, the same bytes), or None if they could not be kept."""
+        try:
+            data = marshal.dumps(head)
+        except ValueError:
+            return None
+        tail_sum = _sum(tail)
+        kept = self._write(kind, key, _sum(data) + len(data).to_bytes(8, "little") + data + tail_sum + tail)
+        return tail_sum.hex() if kept else None
+
+    def get_head(self, kind: str, key: str) -> tuple[object, str] | None:
+        """The data kept with put_parts, read without its bytes, and the bytes' hash; None if
+        missing or damaged."""
+        try:
+            with open(self._path(kind, key), "rb") as fh:
+                top = fh.read(_HASH + 8)
+                data = fh.read(int.from_bytes(top[_HASH:], "little"))
+                tail_sum = fh.read(_HASH)
+        except OSError:
+            return None
+        if len(top) < _HASH + 8 or len(tail_sum) < _HASH or _sum(data) != top[:_HASH]:
+            return None
+        try:
+            return marshal.loads(data), tail_sum.hex()
+        except (EOFError, ValueError, TypeError):
+            return None
+
+    def get_tail(self, kind: str, key: str) -> bytes | None:
+        """The bytes kept with put_parts; None if missing or damaged."""
+        try:
+            with open(self._path(kind, key), "rb") as fh:
+                top = fh.read(_HASH + 8)
+                fh.seek(int.from_bytes(top[_HASH:], "little"), os.SEEK_CUR)
+                check = fh.read(_HASH)
+                tail = fh.read()
+        except (OSError, ValueError):
+            return None
+        return tail if len(top) == _HASH + 8 and _sum(tail) == check else None
 
     def get_data(self, kind: str, key: str) -> object | None:
         """A value kept with put_data (marshal: Python's own format for plain data, fast to read;

@@ -102,7 +102,7 @@ def as_text(page: Page) -> str:
     """A generated page as a file in docs/: its metadata as front matter (JSON values, which YAML
     reads as the same values), then its HTML. A copy to read: the site is built from memory."""
     lines = "".join(f"{k}: {json.dumps(v, ensure_ascii=False)}\n" for k, v in page.meta.items())
-    return "---\n" + lines + "---\n" + page.html + "\n"
+    return "---\n" + lines + "---\n" + page.content() + "\n"
 
 
 def _what_pages_show(kb: KB) -> dict[str, tuple]:

@@ -175,12 +175,11 @@ class KBPlugin(BasePlugin[KBConfig]):
         titles = _nav_titles(config.nav or [])
         generated = []
         for rel, item in self.pages.items():
-            text = item.html if isinstance(item, render.Page) else item
-            if isinstance(item, render.Page):
-                file = File.generated(config, rel, content=text, inclusion=InclusionLevel.NOT_IN_NAV)
+            if isinstance(item, render.Page):  # the page has its content (DataPage): the file holds none
+                file = File.generated(config, rel, content="", inclusion=InclusionLevel.NOT_IN_NAV)
                 DataPage(titles.get(rel), file, config, item)
             else:
-                file = DataFile.generated(config, rel, content=text, inclusion=InclusionLevel.NOT_IN_NAV)
+                file = DataFile.generated(config, rel, content=item, inclusion=InclusionLevel.NOT_IN_NAV)
             generated.append(file)
         docs = [f for f in files if f.src_dir == config.docs_dir and not _generated(f.src_uri)]
         rest = [f for f in files if f.src_dir != config.docs_dir]
@@ -247,12 +246,15 @@ class KBPlugin(BasePlugin[KBConfig]):
                 data_files[i - len(pages)].write()
                 return "", False
             page = pages[i]
-            key = cache.digest("page", page.url, page.content or "", json.dumps(page.meta, sort_keys=True),
+            # the content, or, where it is unread, its hash (kb.build: the same hash, the same content)
+            made_of = ("kept", page.generated.kept) if page.unread else ("content", page.content or "")
+            key = cache.digest("page", page.url, *made_of, json.dumps(page.meta, sort_keys=True),
                                json.dumps(page.generated.headings), str(page.title))
             known = store.get("page", key) if store else None
             if known is not None:
                 utils.write_file(known, page.file.abs_dest_path)
                 return key, True
+            page.read()
             seen = _Warnings()
             logging.getLogger("mkdocs").addHandler(seen)
             try:
@@ -329,6 +331,7 @@ class DataPage(Page):
     def __init__(self, title: str | None, file: File, config: MkDocsConfig, generated: render.Page) -> None:
         self._content: str | None = None
         self._searched: str | None = None  # the content as Material's search will leave it (`searched`)
+        self.unread = False  # its content is still where the engine left it (`render`)
         super().__init__(title, file, config)
         self.generated = generated
 
@@ -357,10 +360,18 @@ class DataPage(Page):
         self.meta = dict(self.generated.meta)
 
     def render(self, config: MkDocsConfig, files: Files) -> None:
+        """The content, table of contents and title. A content the engine left in the build cache
+        is read only where the theme's page for it is built again (`read`, KBPlugin.prebuild), unless
+        a plugin handles the page_content event that MkDocs fires next."""
         page = self.generated
-        self.content = page.html
+        self.unread = page.load is not None and not config.plugins.events.get("page_content")
+        self.content = "" if self.unread else page.content()
         self.toc = get_toc(_toc_tokens(page.headings))
         self._title_from_render = page.title or None
+
+    def read(self) -> None:
+        if self.unread:
+            self.content, self.unread = self.generated.content(), False
 
     @property
     def present_anchor_ids(self) -> set[str]:

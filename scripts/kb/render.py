@@ -63,11 +63,24 @@ class Page:
     search: list[dict] | None = None  # its search entries (kb.searchentries), once the page is finished
     anchors: frozenset[str] = frozenset()  # its ids, and its links within the site (kb.links), once finished
     links: tuple[str, ...] = ()
+    # where its HTML is, when a build left it in the build cache instead of in `html` (kb.build):
+    # then `html` is KEPT_ELSEWHERE, `content()` reads the HTML, and `kept` is its hash (the same
+    # hash, the same HTML)
+    load: Callable[[], str] | None = field(default=None, compare=False, repr=False)
+    kept: str = field(default="", compare=False, repr=False)
+
+    def content(self) -> str:
+        """The page's HTML."""
+        return self.html if self.load is None else self.load()
 
     @property
     def title(self) -> str:
         """The first level-1 heading's text, as MkDocs takes a page's title from it."""
         return next((name for level, _, name in self.headings if level == 1), "")
+
+
+# a stored page's `html`: shows, wherever it is used by mistake, that `Page.content()` was meant
+KEPT_ELSEWHERE = "<p>kb: this page's HTML was left in the build cache; Page.content() reads it</p>"
 
 
 def heading_text(inner: str) -> str:

@@ -355,6 +355,22 @@ MUTATIONS: list[Mutation] = [
     Mutation("the generated files are written twice", "scripts/kb/plugin.py",
              "            file.written = True\n", "            pass\n",
              ["tests/test_plugin.py", "-k", "written_once"]),
+    Mutation("a worker sends each page's HTML back instead of leaving it in the cache", "scripts/kb/build.py",
+             '    return kept.light(made), [("rendered", key)], name', '    return made, [("rendered", key)], name',
+             ["tests/test_cache.py", "-k", "workers_leave"]),
+    Mutation("a page whose HTML the cache lost is shown empty", "scripts/kb/build.py",
+             'return kept.decode("utf-8") if kept is not None else self.make()[0].html',
+             'return kept.decode("utf-8") if kept is not None else ""',
+             ["tests/test_cache.py", "-k", "workers_leave"]),
+    Mutation("every page's HTML is read on a warm build", "scripts/kb/plugin.py",
+             'self.unread = page.load is not None and not config.plugins.events.get("page_content")',
+             "self.unread = False", ["tests/test_cache.py", "-k", "reads_the_html_only"]),
+    Mutation("the theme's page is keyed without its content's hash", "scripts/kb/plugin.py",
+             'made_of = ("kept", page.generated.kept) if page.unread', 'made_of = ("kept", "") if page.unread',
+             ["tests/test_cache.py", "-k", "reads_the_html_only"]),
+    Mutation("a cached page's HTML is not checked against its hash", "scripts/kb/cache.py",
+             "return tail if len(top) == _HASH + 8 and _sum(tail) == check else None", "return tail",
+             ["tests/test_cache.py", "-k", "two_parts"]),
 ]
 
 
