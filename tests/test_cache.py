@@ -191,3 +191,26 @@ def test_a_warm_build_reads_the_html_only_of_the_pages_it_builds_again(tmp_path,
     cold_root = copy_repo(tmp_path / "cold-kb")
     edit_first_statement(cold_root, "Qwxzedit")
     assert after == built(cold_root, tmp_path / "cold-after")
+
+
+def test_a_rebuild_shares_the_unchanged_generated_files_with_the_site_before(tmp_path):
+    """A generated page taken from the cache, or a download, whose bytes the site before holds at
+    the same place, is linked from it instead of written: after an edit, every unchanged
+    generated file is the old site's file, no changed one is, and the site is as a cold build's."""
+    root = copy_repo(tmp_path / "kb")
+    site = tmp_path / "site"
+    first, _, _ = build(root, site)
+    inodes = {p.relative_to(site).as_posix(): p.stat().st_ino for p in site.rglob("*") if p.is_file()}
+    edit_first_statement(root, "Qwxzedit")
+    after, _, _ = build(root, site)
+    now = {p.relative_to(site).as_posix(): p.stat().st_ino for p in site.rglob("*") if p.is_file()}
+    generated = [rel for rel in after if rel.split("/")[0] in ("compounds", "mechanisms", "conditions", "methods",
+                                                                "sources", "references", "data")]
+    unchanged = [rel for rel in generated if after[rel] == first.get(rel)]
+    changed = [rel for rel in after if after[rel] != first.get(rel)]
+    assert len(unchanged) > 100 and changed
+    assert [rel for rel in unchanged if now[rel] != inodes[rel]] == []
+    assert [rel for rel in changed if now[rel] == inodes.get(rel)] == []
+    cold_root = copy_repo(tmp_path / "cold-kb")
+    edit_first_statement(cold_root, "Qwxzedit")
+    assert after == build(cold_root, tmp_path / "cold")[0]

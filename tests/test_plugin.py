@@ -277,19 +277,24 @@ def test_the_generated_files_are_written_once_with_the_pages(tmp_path, monkeypat
     from kb import plugin
 
     root = copy_repo(tmp_path / "kb")
-    written: list[str] = []
+    site = tmp_path / "site"
+    written: list[str] = []  # each generated file written, by the workers or by MkDocs' copy
     real = File.copy_file
     monkeypatch.setattr(File, "copy_file", lambda self, dirty=False: (written.append(self.src_uri)
                                                                        if isinstance(self, plugin.DataFile) else None)
                         or real(self, dirty))
+    publish = plugin._publish
+    monkeypatch.setattr(plugin, "_publish", lambda data, dest, previous: (
+        written.append(Path(dest).relative_to(site.with_name(site.name + plugin.STAGING_SUFFIX)).as_posix())
+        or publish(data, dest, previous)))
     monkeypatch.setenv("KB_JOBS", "1")  # the writes happen in this process, where they are counted
-    config = load_config(str(root / "mkdocs.yml"), site_dir=str(tmp_path / "site"))
+    config = load_config(str(root / "mkdocs.yml"), site_dir=str(site))
     config.plugins.on_startup(command="build", dirty=False)
     try:
         mkdocs_build.build(config)
     finally:
         config.plugins.on_shutdown()
-    downloads = sorted(p.relative_to(tmp_path / "site").as_posix() for p in (tmp_path / "site").rglob("*")
+    downloads = sorted(p.relative_to(site).as_posix() for p in site.rglob("*")
                        if p.suffix in (".bib", ".json") and p.parent.name in ("compounds", "references", "data"))
     assert len(downloads) > 50 and "data/claims.json" in downloads
     assert sorted(written) == sorted(set(written)) and set(downloads) <= set(written)

@@ -46,6 +46,7 @@ import gc
 import hashlib
 import json
 import logging
+import os
 import posixpath
 import re
 import shutil
@@ -238,12 +239,18 @@ class KBPlugin(BasePlugin[KBConfig]):
         pages = [f.page for f in doc_files if isinstance(f.page, DataPage)]
         data_files = [f for f in files if isinstance(f, DataFile) and f.inclusion.is_included()]
         store = self.store
+        # the site of the build before, if any: its unchanged files are linked (`_publish`)
+        old_site = self.final_site if self.final_site is not None and self.final_site.is_dir() else None
+
+        def previous(file: File) -> Path | None:
+            return None if old_site is None else old_site / file.dest_uri
 
         def build_one(i: int) -> tuple[str, bool]:
             """Build one page, or write what the same input built before (kb.cache); after the
             pages, write the generated files (`DataFile`)."""
             if i >= len(pages):
-                data_files[i - len(pages)].write()
+                file = data_files[i - len(pages)]
+                _publish(file.content_bytes, file.abs_dest_path, previous(file))
                 return "", False
             page = pages[i]
             # the content, or, where it is unread, its hash (kb.build: the same hash, the same content)
@@ -252,7 +259,7 @@ class KBPlugin(BasePlugin[KBConfig]):
                                json.dumps(page.generated.headings), str(page.title))
             known = store.get("page", key) if store else None
             if known is not None:
-                utils.write_file(known, page.file.abs_dest_path)
+                _publish(known, page.file.abs_dest_path, previous(page.file))
                 return key, True
             page.read()
             seen = _Warnings()
@@ -415,9 +422,6 @@ class DataFile(File):
 
     written = False
 
-    def write(self) -> None:
-        super().copy_file()
-
     def copy_file(self, dirty: bool = False) -> None:
         if not self.written:
             super().copy_file(dirty)
@@ -545,6 +549,22 @@ def _strict_warnings(config: MkDocsConfig) -> bool:
     """True when this strict build logged a warning, so that MkDocs will abort it."""
     counter = next((h for h in logging.getLogger("mkdocs").handlers if isinstance(h, utils.CountHandler)), None)
     return bool(config.strict and counter is not None and counter.get_counts())
+
+
+def _publish(data: bytes, dest: str, previous: Path | None) -> None:
+    """Write data to dest; or, where the site of the build before (`previous`: the file at the same
+    place) holds these very bytes, link that file there. A link costs a third of a write, and
+    removing the old site then frees nothing: the new site shares its unchanged files with the
+    old, and nothing writes them again (MkDocs writes neither a prebuilt page nor a DataFile)."""
+    if previous is not None:
+        try:
+            if previous.stat().st_size == len(data) and previous.read_bytes() == data:
+                os.makedirs(os.path.dirname(dest), exist_ok=True)
+                os.link(previous, dest)
+                return
+        except OSError:
+            pass  # no such file, or no links on this file system: written
+    utils.write_file(data, dest)
 
 
 def _swap_in(staging: Path, final: Path) -> None:

@@ -350,7 +350,7 @@ MUTATIONS: list[Mutation] = [
              "            run = (0, batch.entries, batch.weights, at, at + count)",
              ["tests/test_shards.py"]),
     Mutation("the generated files are neither written with the pages nor by MkDocs", "scripts/kb/plugin.py",
-             "    def write(self) -> None:\n        super().copy_file()", "    def write(self) -> None:\n        pass",
+             "_publish(file.content_bytes, file.abs_dest_path, previous(file))", "None",
              ["tests/test_site.py", "-k", "exports or links"]),
     Mutation("the generated files are written twice", "scripts/kb/plugin.py",
              "            file.written = True\n", "            pass\n",
@@ -371,6 +371,12 @@ MUTATIONS: list[Mutation] = [
     Mutation("a cached page's HTML is not checked against its hash", "scripts/kb/cache.py",
              "return tail if len(top) == _HASH + 8 and _sum(tail) == check else None", "return tail",
              ["tests/test_cache.py", "-k", "two_parts"]),
+    Mutation("a rebuild writes every unchanged file again", "scripts/kb/plugin.py",
+             "    if previous is not None:\n        try:", "    if False:\n        try:",
+             ["tests/test_cache.py", "-k", "shares"]),
+    Mutation("a file of the site before is linked without comparing its bytes", "scripts/kb/plugin.py",
+             "if previous.stat().st_size == len(data) and previous.read_bytes() == data:", "if True:",
+             ["tests/test_cache.py", "-k", "shares"]),
 ]
 
 
