@@ -144,3 +144,23 @@ def test_templates_compile_once_per_process_and_never_stale(monkeypatch, tmp_pat
         kept = cache.Compiled(cache.Cache(tmp_path, "fp"))
         env = jinja2.Environment(loader=jinja2.DictLoader({"t": source}), bytecode_cache=kept)
         assert env.get_template("t").render() == source
+
+
+def test_a_build_on_several_processes_renders_the_findings_blocks_once():
+    """Where most pages render on several processes, kb.build renders the findings' and background
+    notes' blocks first (`block_jobs`) and hands them to the pages (`keep_blocks`): the pages then
+    render none of them again, and are the pages rendered without."""
+    from kb import deps, render
+    from kbtest import REPO
+
+    kb = build.watched(deps.Book(), build.check(REPO).kb)
+    made = [job() for job in render.Renderer(kb).block_jobs()]
+    assert len(made) == len(kb.claims) + len(kb.background) > 30
+    given = render.Renderer(kb)
+    given.keep_blocks(made)
+    macros: list[str] = []
+    real = given._macro
+    given._macro = lambda name: macros.append(name) or real(name)  # type: ignore[method-assign]
+    pages = {rel: make() for rel, make in given.page_jobs()}
+    assert macros == []
+    assert pages == {rel: make() for rel, make in render.Renderer(kb).page_jobs()}

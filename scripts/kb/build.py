@@ -221,6 +221,9 @@ def render(checked: Checked, jobs: int | None = None, store: cache.Cache | None 
         missed = [i for i, known in enumerate(done) if known is None]
         # the data files first: each reads the whole corpus, and a worker's last chunk should be short
         missed.sort(key=lambda i: i < len(page_jobs))
+        if 2 * len(missed) > len(todo) and workers.worker_count(len(missed), jobs) > 1:
+            blocks = renderer.block_jobs()  # most pages render: the findings' blocks first, each once
+            renderer.keep_blocks(workers.map_ordered(lambda j: blocks[j](), len(blocks), jobs))
         made = workers.map_ordered(lambda j: _made(store, book, *todo[missed[j]]), len(missed), jobs)
         for i, (value, used, name) in zip(missed, made, strict=True):
             if store and used:  # a page left in the cache: read from there, or made again

@@ -18,9 +18,10 @@ import io
 import json
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import jinja2
@@ -310,6 +311,20 @@ class Renderer:
     def background(self, b) -> Markup:
         """A background note's block, rendered once and reused."""
         return self._once("background:" + b.id, "background_note", b)
+
+    def block_jobs(self) -> list[Callable[[], tuple[str, tuple[Markup, frozenset]]]]:
+        """Every finding's and background note's block, as calls that render it and return it as
+        `keep_blocks` takes it: kb.build renders them all, on every core, before the pages of a build
+        that renders most of them (else each process renders every block its pages show: most of
+        them twice)."""
+        def job(key: str, macro: str, item: Any) -> tuple[str, tuple[Markup, frozenset]]:
+            self._once(key, macro, item)
+            return key, self._claims[key]
+        return ([partial(job, c.id, "claim", c) for c in self.kb.claims]
+                + [partial(job, "background:" + b.id, "background_note", b) for b in self.kb.background])
+
+    def keep_blocks(self, made: Iterable[tuple[str, tuple[Markup, frozenset]]]) -> None:
+        self._claims.update(made)
 
     def _once(self, key: str, macro: str, item) -> Markup:
         """A block rendered once and reused; each reuse notes the model reads that made it (kb.deps),

@@ -377,6 +377,12 @@ MUTATIONS: list[Mutation] = [
     Mutation("a file of the site before is linked without comparing its bytes", "scripts/kb/plugin.py",
              "if previous.stat().st_size == len(data) and previous.read_bytes() == data:", "if True:",
              ["tests/test_cache.py", "-k", "shares"]),
+    Mutation("a block rendered before the pages does not note the reads that made it", "scripts/kb/render.py",
+             "        self._claims.update(made)", "        self._claims.update((k, (b, frozenset())) for k, (b, _) in made)",
+             ["tests/test_deps.py", "-k", "random_edits"]),
+    Mutation("the blocks rendered before the pages are not kept", "scripts/kb/render.py",
+             "        self._claims.update(made)", "        pass",
+             ["tests/test_render.py", "-k", "blocks_once"]),
 ]
 
 
