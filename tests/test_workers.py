@@ -7,6 +7,7 @@ import json
 import logging
 import multiprocessing
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,26 @@ def test_claim_files_check_the_same_on_one_process_and_on_several(tmp_path):
         messages.append(str(failed.value))
     assert messages[0] == messages[1]
     assert files[0].name in messages[0] and files[-1].name in messages[0]
+
+
+# A hook that handles the page_content event: it must get each generated page's HTML.
+PAGE_CONTENT_HOOK = '''
+def on_page_content(html, page, config, files):
+    return html + '<p class="qwxz-hook">' + str(len(html)) + "</p>"
+'''
+
+
+def test_a_plugin_handling_page_content_gets_each_generated_pages_html(tmp_path):
+    """The engine leaves a generated page's HTML in the build cache until the theme's page for it
+    is built; where a plugin handles MkDocs' page_content event, the page reads it first, so that
+    the plugin gets it, as it gets a hand-written page's, warm or cold."""
+    root = copy_repo(tmp_path / "kb")
+    (root / "page_content_hook.py").write_text(PAGE_CONTENT_HOOK, encoding="utf-8")
+    config = root / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8") + "\nhooks:\n  - page_content_hook.py\n", encoding="utf-8")
+    for build in ("cold", "warm"):
+        run = mkdocs(root, env={"KB_JOBS": "2"})
+        assert run.returncode == 0, run.output
+        page = (root / "site" / "compounds" / "sarcosine.html").read_text(encoding="utf-8")
+        shown = re.search(r'<p class="qwxz-hook">(\d+)</p>', page)
+        assert shown and int(shown.group(1)) > 5000 and "<h1" in page.split('qwxz-hook')[0], build

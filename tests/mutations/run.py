@@ -383,6 +383,9 @@ MUTATIONS: list[Mutation] = [
     Mutation("the blocks rendered before the pages are not kept", "scripts/kb/render.py",
              "        self._claims.update(made)", "        pass",
              ["tests/test_render.py", "-k", "blocks_once"]),
+    Mutation("a plugin handling page_content gets a generated page without its HTML", "scripts/kb/plugin.py",
+             'self.unread = page.load is not None and not config.plugins.events.get("page_content")',
+             "self.unread = page.load is not None", ["tests/test_workers.py", "-k", "page_content"]),
 ]
 
 
