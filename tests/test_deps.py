@@ -197,3 +197,20 @@ def test_a_trace_checks_the_records_it_read_and_only_those():
     assert digest({"a": 1}, one) != digest({}, one)  # a record gone is a change
     assert digest({"a": 1, "b": 2}, whole) != digest({"a": 1, "b": 3}, whole)
     assert digest({"a": 1}, [("d", "a")]) != digest({"b": 1}, [("d", "b")])  # the key counts, not only its value
+
+
+def test_an_object_s_text_changes_whenever_one_of_its_fields_does():
+    """A record that is neither a dataclass nor a Reference (a bibliography entry and its fields)
+    is written with its class and every field: equal objects give the same text, and a change of
+    any field's value, at any depth, another."""
+    from bibtexparser.model import Entry, Field
+
+    def entry(title: str = "T", line: int = 3) -> Entry:
+        return Entry("article", "k", [Field("title", title, line), Field("year", "2001", line + 1)])
+
+    same = deps._Canon()(entry()), deps._Canon()(entry())
+    assert same[0] == same[1]
+    for other in (entry(title="U"), entry(line=4), Entry("book", "k", entry().fields)):
+        assert deps._Canon()(other) != same[0]
+    field = Field("title", "T", 3)
+    assert deps._Canon()(field) != deps._Canon()(Field("title", "T2", 3)) != deps._Canon()(Field("titles", "T2", 3))

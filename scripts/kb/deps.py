@@ -197,7 +197,12 @@ class _Canon:
         fields = getattr(value, "__dict__", None)
         if fields is None:
             raise TypeError(f"cannot tell whether a {type(value).__name__} changed")
+        if all(isinstance(v, _PLAIN) for v in fields.values()):  # (a bibliography entry's field, say)
+            return f"{type(value).__qualname__}({sorted(fields.items())!r})"
         return f"{type(value).__qualname__}({self(sorted((k, v) for k, v in fields.items()))})"
+
+
+_PLAIN = (str, int, float, bool, type(None))  # values whose repr is complete and stable
 
 
 def trace_of(value: Any) -> tuple[Token, ...] | None:
