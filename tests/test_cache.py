@@ -125,7 +125,10 @@ def test_an_entry_in_two_parts_checks_each_part_on_its_own(tmp_path):
     store = cache.Cache(tmp_path, "f")
     name = store.put_parts("rendered", "k1", ("meta", [1, 2]), b"<h1>page</h1>")
     assert store.get_head("rendered", "k1") == (("meta", [1, 2]), name)
-    assert store.get_tail("rendered", "k1") == b"<h1>page</h1>"
+    assert store.get_tail("rendered", "k1") == store.get_tail("rendered", "k1", name) == b"<h1>page</h1>"
+    store.put_parts("rendered", "k1", ("meta", [1, 2]), b"<h1>another version</h1>")  # another build's
+    assert store.get_tail("rendered", "k1", name) is None, "the HTML of that hash, or none"
+    store.put_parts("rendered", "k1", ("meta", [1, 2]), b"<h1>page</h1>")
     assert name == cache.Cache(tmp_path / "other", "f").put_parts("rendered", "k2", (), b"<h1>page</h1>"), \
         "the name is the bytes' hash: the same bytes, the same name"
     path = next(tmp_path.glob("f/rendered/*/k1"))

@@ -249,14 +249,14 @@ def render(checked: Checked, jobs: int | None = None, store: cache.Cache | None 
 
 class _Stored:
     """A page's HTML where a build left it: its entry in the build cache (kind "rendered", beside
-    the page's metadata), or, if the cache lost it since (another build, in the same folder,
-    cleared it), rendered again by its job."""
+    the page's metadata), or, if the cache no longer holds that HTML (another build in the same
+    folder cleared the entry, or kept another version of the page there), rendered again by its job."""
 
     def __init__(self, store: cache.Cache, key: str, name: str, make: Callable[[], Any]) -> None:
         self.store, self.key, self.name, self.make = store, key, name, make  # name: the HTML's hash
 
     def __call__(self) -> str:
-        kept = self.store.get_tail("rendered", self.key)
+        kept = self.store.get_tail("rendered", self.key, self.name)
         return kept.decode("utf-8") if kept is not None else self.make()[0].html
 
 
@@ -297,7 +297,7 @@ def _page_back(head: object, stored: _Stored) -> tuple[Page, dict[str, str]] | N
 
 
 def _text_back(head: object, stored: _Stored) -> str | None:
-    kept = stored.store.get_tail("rendered", stored.key)
+    kept = stored.store.get_tail("rendered", stored.key, stored.name)
     return kept.decode("utf-8") if head == () and kept is not None else None
 
 

@@ -148,8 +148,9 @@ class Cache:
         except (EOFError, ValueError, TypeError):
             return None
 
-    def get_tail(self, kind: str, key: str) -> bytes | None:
-        """The bytes kept with put_parts; None if missing or damaged."""
+    def get_tail(self, kind: str, key: str, expected: str | None = None) -> bytes | None:
+        """The bytes kept with put_parts; None if missing or damaged, or if `expected` is given
+        and they are not the bytes of that hash (another build has kept others since)."""
         try:
             with open(self._path(kind, key), "rb") as fh:
                 top = fh.read(_HASH + 8)
@@ -157,6 +158,8 @@ class Cache:
                 check = fh.read(_HASH)
                 tail = fh.read()
         except (OSError, ValueError):
+            return None
+        if expected is not None and check.hex() != expected:
             return None
         return tail if len(top) == _HASH + 8 and _sum(tail) == check else None
 
