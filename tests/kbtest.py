@@ -50,6 +50,19 @@ def mkdocs(root: Path, *args: str, env: dict[str, str] | None = None) -> subproc
     return run
 
 
+def mkdocs_in_process(root: Path, site: Path) -> None:
+    """`mkdocs build` of root into site, in this process (where a test's monkeypatches hold)."""
+    from mkdocs.commands import build as mkdocs_build
+    from mkdocs.config import load_config
+
+    config = load_config(str(root / "mkdocs.yml"), site_dir=str(site))
+    config.plugins.on_startup(command="build", dirty=False)
+    try:
+        mkdocs_build.build(config)
+    finally:
+        config.plugins.on_shutdown()
+
+
 def mkdocs_serve(root: Path, **popen) -> tuple[subprocess.Popen, int]:
     """`mkdocs serve` of root on a free local port; returns the process and the port."""
     with socket.socket() as s:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from kbtest import copy_repo, in_shards, mkdocs
+from kbtest import copy_repo, in_shards, mkdocs, mkdocs_in_process
 from test_plugin import edit_first_statement
 from test_workers import files_of
 
@@ -163,9 +163,6 @@ def test_a_warm_build_reads_the_html_only_of_the_pages_it_builds_again(tmp_path,
     """A page's HTML is read from the cache only where the theme's page for it is built again: a
     cold build reads every page's once, a warm one none, and after an edit, those of the pages it
     changed; the sites are the same as cold builds'."""
-    from mkdocs.commands import build as mkdocs_build
-    from mkdocs.config import load_config
-
     from kb import render
 
     loaded: list[str] = []
@@ -175,12 +172,7 @@ def test_a_warm_build_reads_the_html_only_of_the_pages_it_builds_again(tmp_path,
 
     def built(root: Path, site: Path) -> dict[str, bytes]:
         loaded.clear()
-        config = load_config(str(root / "mkdocs.yml"), site_dir=str(site))
-        config.plugins.on_startup(command="build", dirty=False)
-        try:
-            mkdocs_build.build(config)
-        finally:
-            config.plugins.on_shutdown()
+        mkdocs_in_process(root, site)
         return files_of(site)
 
     root = copy_repo(tmp_path / "kb")

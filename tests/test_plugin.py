@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from bench.corpus import insert_token
 from kb import render
-from kbtest import copy_repo, mkdocs, mkdocs_serve
+from kbtest import copy_repo, mkdocs, mkdocs_in_process, mkdocs_serve
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -248,19 +248,11 @@ def test_the_navigation_is_rendered_once_per_folder_for_pages_outside_it():
 def test_the_site_is_the_same_with_the_navigation_rendered_for_every_page(tmp_path, site, monkeypatch):
     """The real site built with the navigation rendered once per folder (the build) and for every
     page (the theme's own way): the same files."""
-    from mkdocs.commands import build as mkdocs_build
-    from mkdocs.config import load_config
-
     from kb import plugin
 
     root = copy_repo(tmp_path / "kb")
     monkeypatch.setattr(plugin._NavOnce, "__call__", lambda self, page, caller: caller())
-    config = load_config(str(root / "mkdocs.yml"), site_dir=str(tmp_path / "every"))
-    config.plugins.on_startup(command="build", dirty=False)
-    try:
-        mkdocs_build.build(config)
-    finally:
-        config.plugins.on_shutdown()
+    mkdocs_in_process(root, tmp_path / "every")
     every, once = snapshot(tmp_path / "every"), snapshot(site)
     pages = [rel for rel in once if rel.endswith(".html")]
     assert len(pages) > 80 and sorted(every) == sorted(once)
@@ -270,8 +262,6 @@ def test_the_site_is_the_same_with_the_navigation_rendered_for_every_page(tmp_pa
 def test_the_generated_files_are_written_once_with_the_pages(tmp_path, monkeypatch):
     """A page's downloads and the data exports (DataFile) are written by the page workers, each once:
     MkDocs' copy of the static files, on one process, finds nothing of theirs left to write."""
-    from mkdocs.commands import build as mkdocs_build
-    from mkdocs.config import load_config
     from mkdocs.structure.files import File
 
     from kb import plugin
@@ -288,12 +278,7 @@ def test_the_generated_files_are_written_once_with_the_pages(tmp_path, monkeypat
         written.append(Path(dest).relative_to(site.with_name(site.name + plugin.STAGING_SUFFIX)).as_posix())
         or publish(data, dest, previous)))
     monkeypatch.setenv("KB_JOBS", "1")  # the writes happen in this process, where they are counted
-    config = load_config(str(root / "mkdocs.yml"), site_dir=str(site))
-    config.plugins.on_startup(command="build", dirty=False)
-    try:
-        mkdocs_build.build(config)
-    finally:
-        config.plugins.on_shutdown()
+    mkdocs_in_process(root, site)
     downloads = sorted(p.relative_to(site).as_posix() for p in site.rglob("*")
                        if p.suffix in (".bib", ".json") and p.parent.name in ("compounds", "references", "data"))
     assert len(downloads) > 50 and "data/claims.json" in downloads

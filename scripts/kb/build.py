@@ -255,9 +255,14 @@ class _Stored:
     def __init__(self, store: cache.Cache, key: str, name: str, make: Callable[[], Any]) -> None:
         self.store, self.key, self.name, self.make = store, key, name, make  # name: the HTML's hash
 
-    def __call__(self) -> str:
+    def read(self) -> str | None:
+        """The HTML (or a data file's text) as kept, if the cache still holds it."""
         kept = self.store.get_tail("rendered", self.key, self.name)
-        return kept.decode("utf-8") if kept is not None else self.make()[0].html
+        return None if kept is None else kept.decode("utf-8")
+
+    def __call__(self) -> str:
+        kept = self.read()
+        return kept if kept is not None else self.make()[0].html
 
 
 class _Kept:
@@ -297,8 +302,7 @@ def _page_back(head: object, stored: _Stored) -> tuple[Page, dict[str, str]] | N
 
 
 def _text_back(head: object, stored: _Stored) -> str | None:
-    kept = stored.store.get_tail("rendered", stored.key, stored.name)
-    return kept.decode("utf-8") if head == () and kept is not None else None
+    return stored.read() if head == () else None
 
 
 _PAGE = _Kept(_page_parts, _page_light, _page_attach, _page_back)
