@@ -217,3 +217,61 @@ def test_a_warm_build_takes_unchanged_batches_whole_and_gathers_again_only_the_c
     assert warm == shards.write(after, CONFIG, tmp_path / "none") != cold
     assert files(tmp_path / "warm") == files(tmp_path / "none")
     assert "q250.html" in (tmp_path / "warm" / warm["path"] / "d" / "15.json").read_text(encoding="utf-8")
+
+
+def made_again(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The words whose postings a build makes (rather than takes as the build before wrote them)."""
+    made: list[str] = []
+    real = shards._Postings.best_of
+    monkeypatch.setattr(shards._Postings, "best_of", lambda self, term: made.append(term) or real(self, term))
+    return made
+
+
+def test_a_warm_build_makes_again_only_the_postings_of_the_words_an_edit_weighs_otherwise(tmp_path, monkeypatch):
+    """Kind "terms": a word's postings as the build before wrote them are used while the entries
+    are numbered as then and no changed entry weighs the word otherwise; the files are those of a
+    build without a cache, whatever changed."""
+    monkeypatch.setattr(shards, "MAX_POSTINGS", 50)  # the common word keeps its best 50 of 300
+    folder = tmp_path / "cache"
+    before = entries(300)
+    shards.write(before, CONFIG, tmp_path / "cold", cache.Cache(folder, "f"))
+    made = made_again(monkeypatch)
+
+    after = [dict(e) for e in before]
+    after[10]["text"] = "glycine noted once in 5."  # page 5: "mentioned" out, "noted" in; glycine's tf as before
+    warm = shards.write(after, CONFIG, tmp_path / "warm", cache.Cache(folder, "f"))
+    assert sorted(made) == ["mentioned", "noted"]
+    assert warm == shards.write(after, CONFIG, tmp_path / "none")
+    assert files(tmp_path / "warm") == files(tmp_path / "none")
+
+    made.clear()
+    again = [dict(e) for e in after]
+    again[20]["text"] = "glycine glycine mentioned once in 10."  # the common word weighs more there
+    shards.write(again, CONFIG, tmp_path / "warm2", cache.Cache(folder, "f"))
+    assert sorted(made) == ["glycine"]
+    shards.write(again, CONFIG, tmp_path / "none2")
+    assert files(tmp_path / "warm2") == files(tmp_path / "none2")
+
+    made.clear()  # one entry more: every entry after it is numbered anew, every word made again
+    more = again[:21] + [{"location": "p10.html#t", "title": "Another", "text": "a new section"}] + again[21:]
+    shards.write(more, CONFIG, tmp_path / "warm3", cache.Cache(folder, "f"))
+    assert len(made) == len(set(made)) > 300
+    shards.write(more, CONFIG, tmp_path / "none3")
+    assert files(tmp_path / "warm3") == files(tmp_path / "none3")
+
+
+def test_postings_kept_in_a_form_not_their_own_are_made_again(tmp_path, monkeypatch):
+    folder = tmp_path / "cache"
+    before = entries(50)
+    shards.write(before, CONFIG, tmp_path / "cold", cache.Cache(folder, "f"))
+    store = cache.Cache(folder, "f")
+    (entry,) = [p for p in (folder / "f" / "terms").rglob("*") if p.is_file()]
+    keys, members = store.get_data("terms", entry.name)
+    store.put_data("terms", entry.name, (keys, {**members, "section": "junk", "page": (1, 2)}))
+    made = made_again(monkeypatch)
+    after = [dict(e) for e in before]
+    after[10]["text"] = "an edited entry"
+    shards.write(after, CONFIG, tmp_path / "warm", cache.Cache(folder, "f"))
+    assert sorted(made) == ["5", "edited", "entry", "glycine", "mentioned", "once", "page", "section"]
+    shards.write(after, CONFIG, tmp_path / "none")
+    assert files(tmp_path / "warm") == files(tmp_path / "none")

@@ -2,7 +2,7 @@
 
 Content-addressed: an entry's key is a hash of everything that makes its value (a file's bytes,
 a page's HTML and metadata, its address, and the build's fingerprint), so an entry is never
-stale, only unused. Six kinds are kept:
+stale, only unused. Seven kinds are kept:
 
 - `file`: a claim file as loaded and checked on its own (kb.build), under its bytes;
 - `bib`: references.bib as read (kb.bib), under its bytes;
@@ -17,7 +17,10 @@ stale, only unused. Six kinds are kept:
   show and weigh there, each page's under its entries' content (kb.shards); keyed by the run's
   place, like `rendered` by name, and used page by page only where a page's content matches;
 - `postings`: for such a site, a run of pages' entries and their words' postings (kb.shards),
-  under the run's words and addresses.
+  under the run's words and addresses;
+- `terms`: for such a site, each word's postings as the shards wrote them, with the pages' words
+  keys they were made from (kb.shards); one entry per site's search settings, used only for the
+  words no changed page weighs otherwise.
 
 Beside them, the compiled templates (`jinja`, see Compiled below).
 
@@ -45,7 +48,7 @@ from typing import Any
 
 import jinja2
 
-KINDS = ("file", "bib", "rendered", "page", "words", "postings")
+KINDS = ("file", "bib", "rendered", "page", "words", "postings", "terms")
 _HASH = 32  # bytes of blake2b in a value's header
 
 

@@ -115,20 +115,22 @@ def write(entries: list[dict], config: dict, folder: Path, store: cache.Cache | 
     settings = json.dumps([separator.pattern, stop, boosts, K1, SNIPPET])
 
     groups = list(_by_page(entries))
-    keys = [cache.digest("words", settings, json.dumps(
-        [[e.get("title", ""), e.get("text", ""), e.get("tags") or [], e.get("boost", 1)] for e in group],
-        ensure_ascii=False, default=str)) for group in groups]
+    keys = [cache.digest("words", settings, repr(
+        [[e.get("title", ""), e.get("text", ""), e.get("tags") or [], e.get("boost", 1)] for e in group]))
+        for group in groups]
 
     def read(missing: list[int], j: int) -> list:  # in a worker: one page's entries read
         return [_read(entry, separator, drop, boosts) for entry in groups[missing[j]]]
 
+    runs = _runs(len(groups))
+    before = _Before.load(store, settings, keys, groups, runs)
     docs: list[list] = []
     gathered = _Postings()
+    changed_reads: dict[int, list] = {}  # what each page changed since the build before shows now
     for start in range(0, len(groups), BATCH_PAGES):  # all pages at once: 600 MB more at 50,000 claims
         # each run of POSTINGS_PAGES pages whose words and addresses are all as before: its entries
         # and postings as a whole (kind "postings"), without reading each page's
-        parts = [range(first, min(len(groups), start + BATCH_PAGES, first + POSTINGS_PAGES))
-                 for first in range(start, min(len(groups), start + BATCH_PAGES), POSTINGS_PAGES)]
+        parts = [pages for pages in runs if start <= pages.start < start + BATCH_PAGES]
         part_keys = [cache.digest("postings", settings, *(keys[i] for i in pages),
                                   *(entry["location"] for i in pages for entry in groups[i])) for pages in parts]
         kept = [_Batch.from_data(store.get_data("postings", key)) if store else None for key in part_keys]
@@ -145,27 +147,42 @@ def write(entries: list[dict], config: dict, folder: Path, store: cache.Cache | 
                 store.note("postings", [key])
             docs += known.docs
             gathered.add_batch(known)
-    postings = gathered.best()
+        if before is not None:
+            changed_reads.update((i, reads[i] if i in reads else read([i], 0)) for i in before.old_reads
+                                 if start <= i < start + BATCH_PAGES)
+    # each word's postings as the shards write them; as the build before wrote them where no entry
+    # holds the word with another weight than then (the entries numbered as then: kb.shards._Before)
+    affected = before.affected(changed_reads) if before is not None else None
+    members: dict[str, tuple[int, str]] = {}
+    for term in gathered.runs:
+        known_member = None if before is None or affected is None or term in affected else before.members.get(term)
+        if not (isinstance(known_member, tuple) and len(known_member) == 2 and isinstance(known_member[0], int)
+                and isinstance(known_member[1], str)):
+            df, idf, hits = gathered.best_of(term)
+            known_member = (df, f"{json.dumps(term, ensure_ascii=False)}:[{','.join(map(str, _encode(hits, idf)))}]")
+        members[term] = known_member
+    if store:
+        store.put_data("terms", _Before.key(settings), (keys, members))
+        store.note("terms", [_Before.key(settings)])
 
     files: dict[str, object] = {"pages.json": _deltas(
         [i for i, d in enumerate(docs) if i == 0 or _path(docs[i - 1][0]) != _path(d[0])])}
     shards: list[list[str]] = [[]]  # each shard's members, as JSON text: "word":[...]
     shard_of: dict[str, int] = {}
     size = 0
-    terms = sorted(postings)
+    terms = sorted(members)
     for term in terms:
         if size >= SHARD_BYTES:
             shards.append([])
             size = 0
-        _, idf, hits = postings[term]
-        member = f"{json.dumps(term, ensure_ascii=False)}:[{','.join(map(str, _encode(hits, idf)))}]"
+        member = members[term][1]
         shards[-1].append(member)
         shard_of[term] = len(shards) - 1
         size += len(member) + 1
     texts = {f"p/{i}.json": "{" + ",".join(members) + "}" for i, members in enumerate(shards)}
     vocab = _word_lists(terms)
     for prefix, part in vocab.items():
-        files[f"v/{_key(prefix)}.json"] = {"t": part, "n": [postings[t][0] for t in part],
+        files[f"v/{_key(prefix)}.json"] = {"t": part, "n": [members[t][0] for t in part],
                                            "s": [shard_of[t] for t in part]}
     for start in range(0, len(docs), DOCS_PER_CHUNK):
         files[f"d/{start // DOCS_PER_CHUNK}.json"] = docs[start:start + DOCS_PER_CHUNK]
@@ -259,6 +276,69 @@ class _Batch:
         return cls(docs, terms, counts, entries, weights)
 
 
+def _runs(pages: int) -> list[range]:
+    """The runs of POSTINGS_PAGES pages whose postings are kept together, within batches of
+    BATCH_PAGES pages."""
+    return [range(first, min(pages, start + BATCH_PAGES, first + POSTINGS_PAGES))
+            for start in range(0, pages, BATCH_PAGES)
+            for first in range(start, min(pages, start + BATCH_PAGES), POSTINGS_PAGES)]
+
+
+class _Before:
+    """What the build before wrote (kind "terms", one entry per site: its pages' words keys and each
+    word's count and postings as written), with what each page that changed since showed and
+    weighed then (its run's "words" entry, under the page's key then). While the entries are
+    numbered as then (as many pages, each changed one with as many entries as then), a word's postings
+    are as then unless some changed page's entry weighs it otherwise (`affected`); anything else
+    (no such entry, another numbering, a changed page's words no longer kept, too many changes)
+    is no `_Before`: every word's postings are made again."""
+
+    MAX_CHANGED = 200  # pages: beyond this many, making every word's postings is as quick
+
+    def __init__(self, members: dict[str, tuple[int, str]], old_reads: dict[int, list]) -> None:
+        self.members, self.old_reads = members, old_reads
+
+    @staticmethod
+    def key(settings: str) -> str:
+        return cache.digest("terms", settings)
+
+    @classmethod
+    def load(cls, store: cache.Cache | None, settings: str, keys: list[str], groups: list[list[dict]],
+             runs: list[range]) -> _Before | None:
+        value = store.get_data("terms", cls.key(settings)) if store else None
+        if not (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], list)
+                and len(value[0]) == len(keys) and isinstance(value[1], dict)):
+            return None
+        old_keys, members = value
+        changed = [i for i, (then, now) in enumerate(zip(old_keys, keys, strict=True)) if then != now]
+        if len(changed) > cls.MAX_CHANGED:
+            return None
+        assert store is not None
+        old_reads: dict[int, list] = {}
+        words: dict[int, object] = {}  # run start -> its "words" entry
+        for i in changed:
+            run = next(r for r in runs if i in r)
+            if run.start not in words:
+                words[run.start] = store.get_data("words", _run_key(settings, run))
+            kept = words[run.start]
+            then = kept.get(old_keys[i]) if isinstance(kept, dict) else None
+            if not (isinstance(then, list) and len(then) == len(groups[i])  # numbered as then
+                    and all(isinstance(e, list) and len(e) == 4 and isinstance(e[3], dict) for e in then)):
+                return None
+            old_reads[i] = then
+        return cls(members, old_reads)
+
+    def affected(self, now: dict[int, list]) -> set[str]:
+        """The words some changed page's entry weighs otherwise than then (or holds only now, or
+        only then)."""
+        out: set[str] = set()
+        for i, then in self.old_reads.items():
+            for old, new in zip(then, now[i], strict=True):
+                before, after = old[3], new[3]
+                out.update(t for t in before.keys() | after.keys() if before.get(t) != after.get(t))
+        return out
+
+
 def _word_lists(terms: list[str], depth: int = 1) -> dict[str, list[str]]:
     """The sorted words in lists by their first `depth` letters; a list larger than VOCAB_BYTES is
     split by one letter more, keeping under its own name only the words that end there."""
@@ -349,26 +429,24 @@ class _Postings:
             at += count
         self.n += len(batch.docs)
 
-    def best(self) -> dict[str, tuple[int, float, list[tuple[int, float]]]]:
-        """Each word's number of entries, its idf, and its best MAX_POSTINGS (entry, weight / idf)
-        by entry."""
-        out = {}
-        for term, hits in self.runs.items():
-            if len(hits) == 1:
-                first, docs, scores, start, end = hits[0]
-                if first == 0 and start == 0 and end == len(docs):
-                    pairs = list(zip(docs, scores, strict=True))
-                else:
-                    pairs = [(first + docs[j], scores[j]) for j in range(start, end)]
+    def best_of(self, term: str) -> tuple[int, float, list[tuple[int, float]]]:
+        """A word's number of entries, its idf, and its best MAX_POSTINGS (entry, weight / idf) by
+        entry."""
+        hits = self.runs[term]
+        if len(hits) == 1:
+            first, docs, scores, start, end = hits[0]
+            if first == 0 and start == 0 and end == len(docs):
+                pairs = list(zip(docs, scores, strict=True))
             else:
-                pairs = [(first + docs[j], scores[j]) for first, docs, scores, start, end in hits
-                         for j in range(start, end)]
-            df = len(pairs)
-            idf = math.log(1 + abs((self.n - df + 0.5) / (df + 0.5)))
-            if df > MAX_POSTINGS:
-                pairs = sorted(heapq.nlargest(MAX_POSTINGS, pairs, key=lambda hit: (hit[1], -hit[0])))
-            out[term] = (df, idf, pairs)
-        return out
+                pairs = [(first + docs[j], scores[j]) for j in range(start, end)]
+        else:
+            pairs = [(first + docs[j], scores[j]) for first, docs, scores, start, end in hits
+                     for j in range(start, end)]
+        df = len(pairs)
+        idf = math.log(1 + abs((self.n - df + 0.5) / (df + 0.5)))
+        if df > MAX_POSTINGS:
+            pairs = sorted(heapq.nlargest(MAX_POSTINGS, pairs, key=lambda hit: (hit[1], -hit[0])))
+        return df, idf, pairs
 
 
 def _encode(hits: list[tuple[int, float]], idf: float = 1.0) -> list[int]:

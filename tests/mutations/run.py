@@ -393,6 +393,17 @@ MUTATIONS: list[Mutation] = [
     Mutation("a page's HTML is read whatever version the cache holds now", "scripts/kb/cache.py",
              "        if expected is not None and check.hex() != expected:\n            return None\n", "",
              ["tests/test_cache.py", "-k", "two_parts"]),
+    Mutation("a warm build keeps the postings of a word an edit weighs otherwise", "scripts/kb/shards.py",
+             "                out.update(t for t in before.keys() | after.keys() if before.get(t) != after.get(t))",
+             "                pass", ["tests/test_shards.py", "-k", "weighs_otherwise"]),
+    Mutation("a warm build makes every word's postings again", "scripts/kb/shards.py",
+             "        if len(changed) > cls.MAX_CHANGED:", "        if True:",
+             ["tests/test_shards.py", "-k", "weighs_otherwise"]),
+    Mutation("postings kept with other numbering are used", "scripts/kb/shards.py",
+             "len(then) == len(groups[i])  # numbered as then", "True", ["tests/test_shards.py", "-k", "weighs_otherwise"]),
+    Mutation("postings kept in a form not their own are used", "scripts/kb/shards.py",
+             "        if not (isinstance(known_member, tuple) and len(known_member) == 2", "        if known_member is None and not (isinstance(known_member, tuple) and len(known_member) == 2",
+             ["tests/test_shards.py", "-k", "form_not"]),
 ]
 
 
