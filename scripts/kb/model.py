@@ -43,6 +43,20 @@ class Claim:
                 "caveat": self.caveat, "quantities": self.quantities}
 
 
+@dataclass(frozen=True)
+class Tally:
+    """What a page that counts findings reads of one: its evidence type, verdict, compounds,
+    conditions and studies. The home page, the evidence pages, the section indexes and the
+    references index read these, never the findings, so that an edit to a finding's text renders
+    them again only where one of these changed (kb.deps)."""
+    id: str
+    evidence_type: str
+    verdict: str
+    compounds: tuple[str, ...]
+    conditions: tuple[str, ...]
+    studies: tuple[str, ...]
+
+
 @dataclass
 class Background:
     """What an article asserts with no study behind it: shown, never badged, never counted."""
@@ -101,9 +115,15 @@ class KB:
     background_by_entity: dict[tuple[str, str], list[Background]]
     background_by_citation: dict[str, list[Background]]
     notes_of: dict[str, list[tuple[Entity, dict]]]  # bib key -> (source, note) identifying it
+    tallies: list[Tally]  # the findings as the pages that count them read them, in the findings' order
+    tallies_by_entity: dict[tuple[str, str], list[Tally]]
+    tallies_by_citation: dict[str, list[Tally]]
 
     def claims_of(self, kind: str, ident: str) -> list[Claim]:
         return self.by_entity.get((kind, ident), [])
+
+    def tallies_of(self, kind: str, ident: str) -> list[Tally]:
+        return self.tallies_by_entity.get((kind, ident), [])
 
     def background_of(self, kind: str, ident: str) -> list[Background]:
         return self.background_by_entity.get((kind, ident), [])
@@ -111,7 +131,7 @@ class KB:
     def study(self, key: str) -> Entity | None:
         return self.entities["studies"].get(key)
 
-    def studies_of(self, claims: list[Claim]) -> list[str]:
+    def studies_of(self, claims: list[Claim] | list[Tally]) -> list[str]:
         """The distinct studies behind these findings, in first-cited order."""
         return list(dict.fromkeys(k for c in claims for k in c.studies))
 
@@ -176,8 +196,12 @@ def build(docs: list[Doc], refs: dict[str, Reference]) -> KB:
     for s in entities["sources"].values():
         for n in s.data.get("notes", []):
             notes_of[n["ref"]].append((s, n))
+    tally = {c.id: Tally(c.id, c.evidence_type, c.verdict, tuple(c.compounds), tuple(c.conditions), tuple(c.studies))
+             for c in claims}
     return KB(claims, background, entities, refs, dict(by_entity), dict(by_citation),
-              dict(methods_citing), dict(bg_entity), dict(bg_citation), dict(notes_of))
+              dict(methods_citing), dict(bg_entity), dict(bg_citation), dict(notes_of),
+              list(tally.values()), {k: [tally[c.id] for c in cs] for k, cs in by_entity.items()},
+              {k: [tally[c.id] for c in cs] for k, cs in by_citation.items()})
 
 
 def _normalise(value):

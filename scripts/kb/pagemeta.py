@@ -133,7 +133,7 @@ def describe(rel: str, kb: KB, shows: tuple | None = None) -> str:
     stem = name[: -len(".md")]
     kinds = {d: k for k, (d, _) in SECTIONS.items()}
     if rel == "index.md":
-        n_claims, n_studies = len(kb.claims), len(kb.entities["studies"])
+        n_claims, n_studies = len(kb.tallies), len(kb.entities["studies"])
         compounds = sorted(e.name for e in kb.entities["compounds"].values())
         named = ", ".join(compounds[:-1]) + " and " + compounds[-1] if len(compounds) > 1 else "".join(compounds)
         return (f"Hand-curated findings about {named}: "
@@ -146,7 +146,7 @@ def describe(rel: str, kb: KB, shows: tuple | None = None) -> str:
                 "show, what the verdicts on the source articles mean, and how sure each "
                 "identification of a cited study is.")
     if rel == "evidence-map.md":
-        pairs = {(a, b) for c in kb.claims for a in c.compounds for b in c.conditions}
+        pairs = {(a, b) for c in kb.tallies for a in c.compounds for b in c.conditions}
         return (f"Which compounds have findings about which conditions: {count(len(pairs), 'pair')} "
                 "of a compound and a condition, each with its findings by evidence type and the "
                 "number of studies behind them.")

@@ -31,7 +31,7 @@ from markupsafe import Markup, escape
 
 from . import cache, cite, deps, schema
 from .bib import Reference, slug
-from .model import KB, Claim, Entity
+from .model import KB, Claim, Entity, Tally
 from .text import inert, inert_block
 from .validate import STRUCTURE_RE
 
@@ -155,7 +155,7 @@ def ref_label(ref: Reference) -> str:
     return f"{first} {ref.get('year')}".strip()
 
 
-def evidence_counts(claims: list[Claim]) -> list[tuple[str, int]]:
+def evidence_counts(claims: list[Claim] | list[Tally]) -> list[tuple[str, int]]:
     """Findings by evidence type, strongest design first. Background notes are never counted."""
     counts = Counter(c.evidence_type for c in claims)
     return [(t, counts[t]) for t in schema.EVIDENCE_ORDER if counts[t]]
@@ -168,15 +168,15 @@ def verdict_counts(items) -> list[tuple[str, int]]:
 
 
 
-def evidence_pairs(kb: KB) -> list[tuple[Entity, Entity, list[tuple[str, int]], int, list[Claim]]]:
+def evidence_pairs(kb: KB) -> list[tuple[Entity, Entity, list[tuple[str, int]], int, list[Tally]]]:
     """Every (compound, condition) pair some finding involves, with its counts by evidence type,
     the number of distinct studies behind them, and the findings themselves.
 
     Only pairs with claims are listed, so the evidence map grows with the claims, not with
     compounds x conditions.
     """
-    pairs: dict[tuple[str, str], list[Claim]] = {}
-    for c in kb.claims:
+    pairs: dict[tuple[str, str], list[Tally]] = {}
+    for c in kb.tallies:
         for comp in dict.fromkeys(c.compounds):
             for cond in dict.fromkeys(c.conditions):
                 pairs.setdefault((comp, cond), []).append(c)

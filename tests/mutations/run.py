@@ -404,6 +404,14 @@ MUTATIONS: list[Mutation] = [
     Mutation("postings kept in a form not their own are used", "scripts/kb/shards.py",
              "        if not (isinstance(known_member, tuple) and len(known_member) == 2", "        if known_member is None and not (isinstance(known_member, tuple) and len(known_member) == 2",
              ["tests/test_shards.py", "-k", "form_not"]),
+    Mutation("the home page counts the findings themselves", "scripts/kb/templates/home.html.j2",
+             "{% for t, n in evidence_counts(kb.tallies) %}", "{% for t, n in evidence_counts(kb.claims) %}",
+             ["tests/test_deps.py", "-k", "only_the_pages"]),
+    Mutation("the evidence map counts the findings themselves", "scripts/kb/render.py",
+             "    for c in kb.tallies:", "    for c in kb.claims:", ["tests/test_deps.py", "-k", "only_the_pages"]),
+    Mutation("the references index counts the findings themselves", "scripts/kb/templates/references.html.j2",
+             "kb.tallies_by_citation.get(r.key, [])|length", "kb.by_citation.get(r.key, [])|length",
+             ["tests/test_deps.py", "-k", "only_the_pages"]),
 ]
 
 
