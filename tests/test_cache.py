@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from kb import render
 from kbtest import copy_repo, in_shards, mkdocs, mkdocs_in_process
 from test_plugin import edit_first_statement
 from test_workers import files_of
@@ -28,6 +29,8 @@ def test_cold_warm_damaged_and_one_process_builds_are_byte_identical(tmp_path):
     root = copy_repo(tmp_path / "kb")
     cold, pages, reused = build(root, tmp_path / "cold")
     assert reused == 0 and pages > 80
+    # the exports' pieces (kb.render._pieces), kept by the workers, outlive the build's clean-up
+    assert {p.name for p in entries(root) if "pieces" in p.parts} == {render.piece_key(n) for n in render.PIECES}
     warm, _, reused = build(root, tmp_path / "warm")
     assert reused == pages and warm == cold
     for entry in entries(root):  # every entry damaged: one byte of each value changed

@@ -212,3 +212,40 @@ def test_an_object_s_text_changes_whenever_one_of_its_fields_does():
         assert deps._Canon()(other) != same[0]
     field = Field("title", "T", 3)
     assert deps._Canon()(field) != deps._Canon()(Field("title", "T2", 3)) != deps._Canon()(Field("titles", "T2", 3))
+
+
+def test_an_edit_writes_again_only_its_finding_s_part_of_the_exports(tmp_path, monkeypatch):
+    """claims.json and claims.csv are written finding by finding (kind "pieces"): after a
+    statement's edit, only the edited finding's record is made again (and the first finding's,
+    whose fields name the CSV's columns); the files are those of a build without a cache, also
+    when the kept pieces are damaged or not text."""
+    from kb import model, render
+
+    root = corpus(tmp_path)
+    rendered(root, {}, cache.Cache(root / ".cache", "test"))
+    path = root / "claims" / "neurobenefits.yaml"
+    text = path.read_text(encoding="utf-8")
+    found = re.search(r"\n  - id: ([a-z0-9-]+)\n    statement: >-\n      ", text.split("\nclaims:\n", 1)[1])
+    assert found
+    path.write_text(text.replace(found.group(0), found.group(0) + "Qwxzedit ", 1), encoding="utf-8")
+    made: list[str] = []
+    real = model.Claim.record
+    monkeypatch.setattr(model.Claim, "record", lambda self: made.append(self.id) or real(self))
+    warm = rendered(root, {}, cache.Cache(root / ".cache", "test"))
+    first = min(c.id for c in build.check(root).kb.claims)
+    assert sorted(made) == sorted([found.group(1), found.group(1), first])
+    monkeypatch.setattr(model.Claim, "record", real)
+    cold = rendered(root, {}, None)
+    assert {rel: warm[rel] for rel in ("data/claims.json", "data/claims.csv")} == \
+           {rel: cold[rel] for rel in ("data/claims.json", "data/claims.csv")}
+    assert "Qwxzedit" in cold["data/claims.json"]
+
+    store = cache.Cache(root / ".cache", "test")
+    kept = store.get_data("pieces", render.piece_key("claims.json"))
+    assert isinstance(kept, dict) and len(kept) == len(build.check(root).kb.claims)
+    store.put_data("pieces", render.piece_key("claims.json"), dict.fromkeys(kept, 1))  # not text
+    entry = next(p for p in (root / ".cache" / "test" / "pieces").rglob("*") if p.name == render.piece_key("claims.csv"))
+    entry.write_bytes(entry.read_bytes()[:-1] + b"!")  # damaged
+    path.write_text(path.read_text(encoding="utf-8").replace("Qwxzedit ", "Qwxzagain ", 1), encoding="utf-8")
+    again, fresh = rendered(root, {}, cache.Cache(root / ".cache", "test")), rendered(root, {}, None)
+    assert again["data/claims.json"] == fresh["data/claims.json"] and again["data/claims.csv"] == fresh["data/claims.csv"]

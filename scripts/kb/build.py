@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from . import bib, cache, deps, history, links, model, pagemeta, searchentries, validate, workers
 from .bib import load_bib
 from .problems import Problem, ValidationFailed, errors
-from .render import GENERATED_DIRS, GENERATED_FILES, KEPT_ELSEWHERE, Page, Renderer, export_jobs
+from .render import GENERATED_DIRS, GENERATED_FILES, KEPT_ELSEWHERE, PIECES, Page, Renderer, export_jobs, piece_key
 from .yamlload import Doc, load_yaml, size_problem
 
 CLAIMS_DIR = "claims"
@@ -213,7 +213,7 @@ def render(checked: Checked, jobs: int | None = None, store: cache.Cache | None 
         todo: list[tuple[str, Callable[[], Any], _Kept]] = [
             (f"{rel} {make.func.__name__} {make.args!r}", partial(finish, rel, make), _PAGE)  # type: ignore[attr-defined]
             for rel, make in page_jobs]
-        exported = export_jobs(kb)
+        exported = export_jobs(kb, store, book.text)
         todo += [(f"export {path}", make, _TEXT) for path, make in exported]
         # First, here, what the cache holds for each job whose records did not change; then the
         # others, on every core.
@@ -243,6 +243,8 @@ def render(checked: Checked, jobs: int | None = None, store: cache.Cache | None 
             if store:
                 for kind, key in used:
                     store.note(kind, [key])
+        if store:  # (what the export jobs keep, in this process or a worker)
+            store.note("pieces", [piece_key(name) for name in PIECES])
     files["data/references.bib"] = checked.bib_text
     return files
 

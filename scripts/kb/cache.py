@@ -2,7 +2,7 @@
 
 Content-addressed: an entry's key is a hash of everything that makes its value (a file's bytes,
 a page's HTML and metadata, its address, and the build's fingerprint), so an entry is never
-stale, only unused. Seven kinds are kept:
+stale, only unused. Eight kinds are kept:
 
 - `file`: a claim file as loaded and checked on its own (kb.build), under its bytes;
 - `bib`: references.bib as read (kb.bib), under its bytes;
@@ -20,7 +20,9 @@ stale, only unused. Seven kinds are kept:
   under the run's words and addresses;
 - `terms`: for such a site, each word's postings as the shards wrote them, with the pages' words
   keys they were made from (kb.shards); one entry per site's search settings, used only for the
-  words no changed page weighs otherwise.
+  words no changed page weighs otherwise;
+- `pieces`: each finding's part of claims.json and of claims.csv, under a digest of the finding
+  (kb.render); one entry per export, so that an edit writes again only its finding's part.
 
 Beside them, the compiled templates (`jinja`, see Compiled below).
 
@@ -48,7 +50,7 @@ from typing import Any
 
 import jinja2
 
-KINDS = ("file", "bib", "rendered", "page", "words", "postings", "terms")
+KINDS = ("file", "bib", "rendered", "page", "words", "postings", "terms", "pieces")
 _HASH = 32  # bytes of blake2b in a value's header
 
 

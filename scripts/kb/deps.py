@@ -159,6 +159,11 @@ class Book:
             known = self._values[token] = hashlib.blake2b(f"{token!r}\n{now}".encode(), digest_size=20).digest()
         return known
 
+    def text(self, value: Any) -> str:
+        """A value as text that changes whenever the value does (a record: its kind and digest,
+        worked out once per build, `_Canon`)."""
+        return self._canon(value)
+
     def digest(self, tokens: Iterable[Token]) -> str:
         """One digest of what every token reads now (the tokens in their order: see `order`)."""
         return hashlib.blake2b(b"".join(map(self.value, tokens)), digest_size=20).hexdigest()

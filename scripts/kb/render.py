@@ -464,24 +464,69 @@ def exports(kb: KB) -> dict[str, str]:
     return {path: make() for path, make in export_jobs(kb)}
 
 
-def export_jobs(kb: KB) -> list[tuple[str, Callable[[], str]]]:
-    """Every open-data file, as (path, a call that writes it): independent of each other, as pages are."""
-    return [("data/claims.json", lambda: _json([c.record() for c in kb.claims])),
-            ("data/claims.csv", partial(_claims_csv, kb)),
+def export_jobs(kb: KB, store: cache.Cache | None = None,
+                text: Callable[[Claim], str] = repr) -> list[tuple[str, Callable[[], str]]]:
+    """Every open-data file, as (path, a call that writes it): independent of each other, as pages
+    are. With a build cache, each finding's part of claims.json and claims.csv is taken from it
+    where a finding with the same content (the same `text`: kb.deps.Book.text) was written before
+    (`_pieces`)."""
+    return [("data/claims.json", partial(_claims_json, kb, store, text)),
+            ("data/claims.csv", partial(_claims_csv, kb, store, text)),
             ("data/studies.json", partial(_studies_json, kb)),
             ("data/background.json", lambda: _json([b.record() for b in kb.background])),
             ("data/claims.schema.json", lambda: _json(schema.json_schema()))]
 
 
-def _claims_csv(kb: KB) -> str:
-    records = [c.record() for c in kb.claims]
-    buf = io.StringIO()
-    columns = list(records[0]) if records else [f.name for f in schema.RECORDS["claim"].fields]
-    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    for r in records:
-        writer.writerow({k: _csv_cell(v) for k, v in r.items()})
-    return buf.getvalue()
+PIECES = ("claims.json", "claims.csv")  # the exports written from each finding's piece (`_pieces`)
+
+
+def piece_key(name: str) -> str:
+    """The build cache's entry (kind "pieces") of one export's pieces."""
+    return cache.digest("pieces", name)
+
+
+def _pieces(claims: list[Claim], name: str, store: cache.Cache | None, text: Callable[[Claim], str],
+            make: Callable[[Claim], str]) -> list[str]:
+    """make(c) for each finding, in order. With a build cache, one entry per export (kind "pieces")
+    keeps each finding's piece under a digest of its text (which changes whenever a field does: a
+    dataclass's repr, or kb.deps.Book.text, worked out once per build), so that an edit writes again
+    only the edited finding's piece; kb.build notes the entries as used."""
+    key = piece_key(name)
+    kept = store.get_data("pieces", key) if store else None
+    known = kept if isinstance(kept, dict) else {}
+    out, now = [], {}
+    for c in claims:
+        digest = cache.digest(text(c))
+        piece = known.get(digest)
+        if not isinstance(piece, str):
+            piece = make(c)
+        now[digest] = piece
+        out.append(piece)
+    if store and now != known:
+        store.put_data("pieces", key, now)
+    return out
+
+
+def _claims_json(kb: KB, store: cache.Cache | None = None, text: Callable[[Claim], str] = repr) -> str:
+    """_json of every finding's record, written finding by finding: json.dumps with indent=1 puts each
+    item of a list on its own lines, one space in, after "[" and before "]"."""
+    parts = _pieces(kb.claims, "claims.json", store, text, lambda c: " " + _json(c.record())[:-1].replace("\n", "\n "))
+    return "[\n" + ",\n".join(parts) + "\n]\n" if parts else "[]\n"
+
+
+def _claims_csv(kb: KB, store: cache.Cache | None = None, text: Callable[[Claim], str] = repr) -> str:
+    claims = kb.claims
+    columns = list(claims[0].record()) if claims else [f.name for f in schema.RECORDS["claim"].fields]
+
+    def row(c: Claim) -> str:
+        buf = io.StringIO()
+        csv.DictWriter(buf, fieldnames=columns, lineterminator="\n").writerow(
+            {k: _csv_cell(v) for k, v in c.record().items()})
+        return buf.getvalue()
+
+    head = io.StringIO()
+    csv.DictWriter(head, fieldnames=columns, lineterminator="\n").writeheader()
+    return head.getvalue() + "".join(_pieces(claims, "claims.csv", store, text, row))
 
 
 def _studies_json(kb: KB) -> str:

@@ -412,6 +412,17 @@ MUTATIONS: list[Mutation] = [
     Mutation("the references index counts the findings themselves", "scripts/kb/templates/references.html.j2",
              "kb.tallies_by_citation.get(r.key, [])|length", "kb.by_citation.get(r.key, [])|length",
              ["tests/test_deps.py", "-k", "only_the_pages"]),
+    Mutation("an export's pieces are not kept", "scripts/kb/render.py",
+             "    if store and now != known:\n        store.put_data(\"pieces\", key, now)\n", "",
+             ["tests/test_deps.py", "-k", "exports"]),
+    Mutation("an export's piece is found by the finding's id, not its content", "scripts/kb/render.py",
+             "digest = cache.digest(text(c))", "digest = cache.digest(c.id)", ["tests/test_deps.py", "-k", "exports"]),
+    Mutation("an export's kept piece is used whatever it holds", "scripts/kb/render.py",
+             "        if not isinstance(piece, str):\n            piece = make(c)", "        if piece is None:\n            piece = make(c)",
+             ["tests/test_deps.py", "-k", "exports"]),
+    Mutation("the exports' pieces kept by a worker are dropped after the build", "scripts/kb/build.py",
+             "            store.note(\"pieces\", [piece_key(name) for name in PIECES])", "            pass",
+             ["tests/test_cache.py", "-k", "byte_identical"]),
 ]
 
 
