@@ -6,7 +6,7 @@ from pathlib import Path
 
 from kb import build, links
 from kb.render import GENERATED_DIRS
-from kbtest import copy_repo, mkdocs
+from kbtest import copy_repo, mkdocs, mkdocs_in_process
 
 
 def test_a_page_reads_its_ids_and_its_links_within_the_site():
@@ -61,3 +61,37 @@ def test_a_template_with_a_broken_link_fails_the_strict_build(tmp_path):
     assert "compounds/sarcosine.html: the link '#no-such-id' points to #no-such-id" in run.output
     assert "Traceback" not in run.output
     assert not (root / "site").exists()
+
+
+def test_a_rebuild_checks_the_links_again_only_when_a_page_or_the_site_s_files_changed(tmp_path, monkeypatch):
+    """With a build cache, a check that found every link resolved is kept under the site's files
+    and the generated pages' HTML hashes (kind "links"): an unchanged rebuild does not check again,
+    an edit does."""
+    from kb import plugin
+    from test_plugin import edit_first_statement
+
+    root = copy_repo(tmp_path / "kb")
+    checked: list[int] = []
+    real = links.broken
+    monkeypatch.setattr(plugin.links, "broken", lambda pages, files: checked.append(len(pages)) or real(pages, files))
+    mkdocs_in_process(root, tmp_path / "cold")
+    mkdocs_in_process(root, tmp_path / "warm")
+    assert len(checked) == 1 and checked[0] > 80
+    edit_first_statement(root, "Qwxzedit")
+    mkdocs_in_process(root, tmp_path / "edited")
+    assert len(checked) == 2
+
+
+def test_a_link_to_a_file_the_site_no_longer_has_fails_a_warm_build(tmp_path):
+    """The kept check names the site's files: a generated page whose HTML did not change still has
+    its links checked when a file it links to is gone."""
+    root = copy_repo(tmp_path / "kb")
+    template = root / "scripts/kb/templates/compound.html.j2"
+    template.write_text(template.read_text(encoding="utf-8") + '<p><a href="../assets/kb.css">style</a></p>\n',
+                        encoding="utf-8")
+    env = {"PYTHONPATH": str(root / "scripts")}  # the copy's engine, with its templates
+    assert mkdocs(root, env=env).returncode == 0
+    (root / "docs" / "assets" / "kb.css").unlink()  # (not part of the build's fingerprint)
+    run = mkdocs(root, env=env)
+    assert run.returncode != 0, run.output
+    assert "compounds/sarcosine.html: the link '../assets/kb.css' points to assets/kb.css" in run.output

@@ -2,7 +2,7 @@
 
 Content-addressed: an entry's key is a hash of everything that makes its value (a file's bytes,
 a page's HTML and metadata, its address, and the build's fingerprint), so an entry is never
-stale, only unused. Eight kinds are kept:
+stale, only unused. Nine kinds are kept:
 
 - `file`: a claim file as loaded and checked on its own (kb.build), under its bytes;
 - `bib`: references.bib as read (kb.bib), under its bytes;
@@ -22,7 +22,9 @@ stale, only unused. Eight kinds are kept:
   keys they were made from (kb.shards); one entry per site's search settings, used only for the
   words no changed page weighs otherwise;
 - `pieces`: each finding's part of claims.json and of claims.csv, under a digest of the finding
-  (kb.render); one entry per export, so that an edit writes again only its finding's part.
+  (kb.render); one entry per export, so that an edit writes again only its finding's part;
+- `links`: that the generated pages' links all resolved (kb.plugin), under the site's files and
+  each generated page's HTML hash.
 
 Beside them, the compiled templates (`jinja`, see Compiled below).
 
@@ -50,7 +52,7 @@ from typing import Any
 
 import jinja2
 
-KINDS = ("file", "bib", "rendered", "page", "words", "postings", "terms", "pieces")
+KINDS = ("file", "bib", "rendered", "page", "words", "postings", "terms", "pieces", "links")
 _HASH = 32  # bytes of blake2b in a value's header
 
 

@@ -190,10 +190,22 @@ class KBPlugin(BasePlugin[KBConfig]):
 
     def check_links(self, files: Files) -> None:
         """The generated pages' links and anchors, which Python-Markdown no longer sees: each
-        broken one is a warning, so that a strict build fails on it."""
-        pages = {f.dest_uri: (f.page.generated.anchors, f.page.generated.links)
-                 for f in files if isinstance(f.page, DataPage)}
+        broken one is a warning, so that a strict build fails on it. A page's links and ids are
+        read from its HTML, so the result is the same while the site has the same files and each
+        generated page the same HTML (its hash, `kept`): with a build cache, a check that found
+        nothing broken is kept under those (kind "links") and not made again."""
+        generated = {f.dest_uri: f.page.generated for f in files if isinstance(f.page, DataPage)}
+        key = None
+        if self.store and all(page.kept for page in generated.values()):
+            key = cache.digest("links", *sorted(f.dest_uri for f in files),
+                               *(f"{uri} {page.kept}" for uri, page in generated.items()))
+            self.store.note("links", [key])
+            if self.store.get_data("links", key) == "none broken":
+                return
+        pages = {uri: (page.anchors, page.links) for uri, page in generated.items()}
         problems = links.broken(pages, (f.dest_uri for f in files))
+        if key and self.store and not problems:
+            self.store.put_data("links", key, "none broken")
         for problem in problems[:MAX_LINK_WARNINGS]:
             log.warning(f"kb: {problem}")
         if len(problems) > MAX_LINK_WARNINGS:

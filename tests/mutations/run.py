@@ -423,6 +423,15 @@ MUTATIONS: list[Mutation] = [
     Mutation("the exports' pieces kept by a worker are dropped after the build", "scripts/kb/build.py",
              "            store.note(\"pieces\", [piece_key(name) for name in PIECES])", "            pass",
              ["tests/test_cache.py", "-k", "byte_identical"]),
+    Mutation("a kept link check ignores the site's files", "scripts/kb/plugin.py",
+             'key = cache.digest("links", *sorted(f.dest_uri for f in files),', 'key = cache.digest("links",',
+             ["tests/test_links.py", "-k", "no_longer"]),
+    Mutation("a kept link check ignores the pages' HTML", "scripts/kb/plugin.py",
+             '*(f"{uri} {page.kept}" for uri, page in generated.items()))', ')',
+             ["tests/test_links.py", "-k", "rebuild_checks"]),
+    Mutation("a rebuild checks the links every time", "scripts/kb/plugin.py",
+             'if self.store.get_data("links", key) == "none broken":', "if False:",
+             ["tests/test_links.py", "-k", "rebuild_checks"]),
 ]
 
 
