@@ -212,3 +212,33 @@ def test_a_rebuild_shares_the_unchanged_generated_files_with_the_site_before(tmp
     cold_root = copy_repo(tmp_path / "cold-kb")
     edit_first_statement(cold_root, "Qwxzedit")
     assert after == build(cold_root, tmp_path / "cold")[0]
+
+
+def test_a_rebuild_links_the_untouched_files_of_the_site_before_without_reading_them(tmp_path, monkeypatch):
+    """The site's record (kind "site": what each generated file holds, its inode, size and times
+    when the build ended) lets a rebuild link an untouched file that holds what it would write,
+    without reading either copy; a file changed in place since, even with its size and
+    modification time kept, is written again."""
+    import os
+
+    from kb import plugin
+
+    monkeypatch.setenv("KB_JOBS", "1")  # every file published in this process, where the calls are counted
+    root = copy_repo(tmp_path / "kb")
+    site = tmp_path / "site"
+    mkdocs_in_process(root, site)
+    first = files_of(site)
+    published: list[str] = []
+    real = plugin._publish
+    monkeypatch.setattr(plugin, "_publish", lambda data, dest, previous: published.append(dest) or real(data, dest, previous))
+    mkdocs_in_process(root, site)
+    assert published == [] and files_of(site) == first
+
+    page = site / "compounds" / "sarcosine.html"
+    before = page.stat()
+    page.write_bytes(page.read_bytes().replace(b"<title>", b"<TITLE>", 1))  # the same size
+    os.utime(page, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert page.stat().st_mtime_ns == before.st_mtime_ns and page.stat().st_ino == before.st_ino
+    mkdocs_in_process(root, site)
+    assert [Path(dest).relative_to(Path(dest).parents[1]).as_posix() for dest in published] == ["compounds/sarcosine.html"]
+    assert files_of(site) == first

@@ -2,7 +2,7 @@
 
 Content-addressed: an entry's key is a hash of everything that makes its value (a file's bytes,
 a page's HTML and metadata, its address, and the build's fingerprint), so an entry is never
-stale, only unused. Nine kinds are kept:
+stale, only unused. Ten kinds are kept:
 
 - `file`: a claim file as loaded and checked on its own (kb.build), under its bytes;
 - `bib`: references.bib as read (kb.bib), under its bytes;
@@ -24,7 +24,10 @@ stale, only unused. Nine kinds are kept:
 - `pieces`: each finding's part of claims.json and of claims.csv, under a digest of the finding
   (kb.render); one entry per export, so that an edit writes again only its finding's part;
 - `links`: that the generated pages' links all resolved (kb.plugin), under the site's files and
-  each generated page's HTML hash.
+  each generated page's HTML hash;
+- `site`: what each generated file of the last good build's site holds, with its inode, size and
+  times then (kb.plugin: a rebuild links an untouched file that holds what it would write,
+  without reading it); one entry per site folder.
 
 Beside them, the compiled templates (`jinja`, see Compiled below).
 
@@ -52,7 +55,7 @@ from typing import Any
 
 import jinja2
 
-KINDS = ("file", "bib", "rendered", "page", "words", "postings", "terms", "pieces", "links")
+KINDS = ("file", "bib", "rendered", "page", "words", "postings", "terms", "pieces", "links", "site")
 _HASH = 32  # bytes of blake2b in a value's header
 
 

@@ -112,6 +112,7 @@ class KBPlugin(BasePlugin[KBConfig]):
         self.store: cache.Cache | None = None
         self.skipped = _SkippedPages()
         self.search_index: DataSearchIndex | None = None
+        self.published: dict[str, str] = {}  # the files prebuilt into the site -> what they hold (`_Site`)
 
     # -- setup -------------------------------------------------------------------------------
 
@@ -251,28 +252,36 @@ class KBPlugin(BasePlugin[KBConfig]):
         pages = [f.page for f in doc_files if isinstance(f.page, DataPage)]
         data_files = [f for f in files if isinstance(f, DataFile) and f.inclusion.is_included()]
         store = self.store
-        # the site of the build before, if any: its unchanged files are linked (`_publish`)
+        # the site of the build before, if any: its unchanged files are linked (`_publish`, `_Site`)
         old_site = self.final_site if self.final_site is not None and self.final_site.is_dir() else None
+        site = _Site(store, self.final_site)
 
         def previous(file: File) -> Path | None:
             return None if old_site is None else old_site / file.dest_uri
 
-        def build_one(i: int) -> tuple[str, bool]:
+        def held(i: int) -> str:
+            """What the i-th file holds: a page's key in the cache (its content, or, where it is
+            unread, its hash: kb.build, the same hash, the same content; its metadata, headings and
+            title), a generated file's digest. The pages come first, then the generated files."""
+            if i >= len(pages):
+                return cache.digest("file", data_files[i - len(pages)].content_bytes)
+            page = pages[i]
+            made_of = ("kept", page.generated.kept) if page.unread else ("content", page.content or "")
+            return cache.digest("page", page.url, *made_of, json.dumps(page.meta, sort_keys=True),
+                                json.dumps(page.generated.headings), str(page.title))
+
+        def build_one(i: int, key: str) -> bool:
             """Build one page, or write what the same input built before (kb.cache); after the
-            pages, write the generated files (`DataFile`)."""
+            pages, write the generated files (`DataFile`). True where the page was taken from the cache."""
             if i >= len(pages):
                 file = data_files[i - len(pages)]
                 _publish(file.content_bytes, file.abs_dest_path, previous(file))
-                return "", False
+                return False
             page = pages[i]
-            # the content, or, where it is unread, its hash (kb.build: the same hash, the same content)
-            made_of = ("kept", page.generated.kept) if page.unread else ("content", page.content or "")
-            key = cache.digest("page", page.url, *made_of, json.dumps(page.meta, sort_keys=True),
-                               json.dumps(page.generated.headings), str(page.title))
             known = store.get("page", key) if store else None
             if known is not None:
                 _publish(known, page.file.abs_dest_path, previous(page.file))
-                return key, True
+                return True
             page.read()
             seen = _Warnings()
             logging.getLogger("mkdocs").addHandler(seen)
@@ -282,21 +291,32 @@ class KBPlugin(BasePlugin[KBConfig]):
                 logging.getLogger("mkdocs").removeHandler(seen)
             if store and not seen.count:  # a page that warned is built again, and warns again
                 store.put("page", key, Path(page.file.abs_dest_path).read_bytes())
-            return key, False
+            return False
 
+        made: list[File] = [*(p.file for p in pages), *data_files]
+        # first, here, each file the site before holds as this build would make it (`_Site`); then
+        # the others, on every core
+        keys = [held(i) for i in range(len(made))]
+        linked = [site.link(f.dest_uri, key, f.abs_dest_path) for f, key in zip(made, keys, strict=True)]
+        missed = [i for i, done in enumerate(linked) if not done]
         if self.search_index is not None:  # MkDocs' loop indexes each page, once, in its order
             self.search_index.paused = True
         try:
-            built = workers.map_ordered(build_one, len(pages) + len(data_files), self.jobs())[:len(pages)]
+            results = workers.map_ordered(lambda j: build_one(missed[j], keys[missed[j]]), len(missed), self.jobs())
         finally:
             if self.search_index is not None:
                 self.search_index.paused = False
+        reused = linked[:len(pages)]
+        for i, result in zip(missed, results, strict=True):
+            if i < len(pages):
+                reused[i] = result
         for file in data_files:
             file.written = True
+        self.published = {f.dest_uri: key for f, key in zip(made, keys, strict=True)}
         if store:
-            store.note("page", [key for key, _ in built])
-        log.info(f"kb: {len(pages)} generated pages built on {workers.worker_count(len(pages), self.jobs())} "
-                 f"process(es), {sum(reused for _, reused in built)} of them reused from the cache")
+            store.note("page", keys[:len(pages)])
+        log.info(f"kb: {len(pages)} generated pages built on {workers.worker_count(len(missed), self.jobs())} "
+                 f"process(es), {sum(reused)} of them reused from the cache")
         assert env.loader is not None
         env.loader = jinja2.ChoiceLoader([jinja2.DictLoader({PREBUILT_TEMPLATE: ""}), env.loader])
         for page in pages:
@@ -337,6 +357,7 @@ class KBPlugin(BasePlugin[KBConfig]):
         if self.final_site is not None:
             _swap_in(Path(config.site_dir), self.final_site)
             config.site_dir = str(self.final_site)
+            _Site(self.store, self.final_site).keep(self.published)
 
     def on_shutdown(self) -> None:
         if self.final_site is not None:
@@ -577,6 +598,54 @@ def _publish(data: bytes, dest: str, previous: Path | None) -> None:
         except OSError:
             pass  # no such file, or no links on this file system: written
     utils.write_file(data, dest)
+
+
+class _Site:
+    """What the site of the last good build holds, file by file (kind "site" in the build cache,
+    one entry per site folder): what each prebuilt file was made from (a page's key in the cache,
+    a data file's digest) and its file's identity and times when the build ended (inode, size,
+    modification and change times: an edit, a new file or a link to it changes one of them). A
+    file the next build makes from the same, still as it was, is linked from there without being
+    read (`link`); anything else (no record, other input, a file touched since) is left to the
+    caller, which writes it, or links it after comparing its bytes."""
+
+    def __init__(self, store: cache.Cache | None, site: Path | None) -> None:
+        self.store, self.site = store, site
+        self.key = cache.digest("site", str(site.resolve())) if site is not None else ""
+        found = store.get_data("site", self.key) if store and site is not None and site.is_dir() else None
+        self.files: dict = found if isinstance(found, dict) else {}
+        if store and site is not None:
+            store.note("site", [self.key])
+
+    def link(self, dest_uri: str, held: str, dest: str) -> bool:
+        """Link the site's file at dest_uri to dest if it holds what `held` names, as this class
+        left it; False (nothing done) otherwise."""
+        known = self.files.get(dest_uri)
+        if not (isinstance(known, tuple) and len(known) == 5 and known[0] == held and self.site is not None):
+            return False
+        old = self.site / dest_uri
+        try:
+            st = os.stat(old)
+            if (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) != known[1:]:
+                return False
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            os.link(old, dest)
+        except OSError:
+            return False
+        return True
+
+    def keep(self, published: dict[str, str]) -> None:
+        """After a good build has put its site in place: record what each file holds, as it is."""
+        if self.store is None or self.site is None:
+            return
+        files = {}
+        for dest_uri, held in published.items():
+            try:
+                st = os.stat(self.site / dest_uri)
+            except OSError:
+                continue
+            files[dest_uri] = (held, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        self.store.put_data("site", self.key, files)
 
 
 def _swap_in(staging: Path, final: Path) -> None:

@@ -432,6 +432,15 @@ MUTATIONS: list[Mutation] = [
     Mutation("a rebuild checks the links every time", "scripts/kb/plugin.py",
              'if self.store.get_data("links", key) == "none broken":', "if False:",
              ["tests/test_links.py", "-k", "rebuild_checks"]),
+    Mutation("the site's record ignores a file's change time", "scripts/kb/plugin.py",
+             "if (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) != known[1:]:",
+             "if (st.st_ino, st.st_size, st.st_mtime_ns) != known[1:4]:", ["tests/test_cache.py", "-k", "untouched"]),
+    Mutation("a file of the site before is linked whatever it holds", "scripts/kb/plugin.py",
+             "len(known) == 5 and known[0] == held and", "len(known) == 5 and",
+             ["tests/test_cache.py", "-k", "shares or edit_rebuilds"]),
+    Mutation("the site's record is not kept", "scripts/kb/plugin.py",
+             "            _Site(self.store, self.final_site).keep(self.published)\n", "",
+             ["tests/test_cache.py", "-k", "untouched"]),
 ]
 
 
