@@ -113,6 +113,7 @@ class KBPlugin(BasePlugin[KBConfig]):
         self.skipped = _SkippedPages()
         self.search_index: DataSearchIndex | None = None
         self.published: dict[str, str] = {}  # the files prebuilt into the site -> what they hold (`_Site`)
+        self.site_record: _Site | None = None  # the site before's record, kept anew after a good build
 
     # -- setup -------------------------------------------------------------------------------
 
@@ -254,7 +255,7 @@ class KBPlugin(BasePlugin[KBConfig]):
         store = self.store
         # the site of the build before, if any: its unchanged files are linked (`_publish`, `_Site`)
         old_site = self.final_site if self.final_site is not None and self.final_site.is_dir() else None
-        site = _Site(store, self.final_site)
+        site = self.site_record = _Site(store, self.final_site)
 
         def previous(file: File) -> Path | None:
             return None if old_site is None else old_site / file.dest_uri
@@ -357,7 +358,8 @@ class KBPlugin(BasePlugin[KBConfig]):
         if self.final_site is not None:
             _swap_in(Path(config.site_dir), self.final_site)
             config.site_dir = str(self.final_site)
-            _Site(self.store, self.final_site).keep(self.published)
+            if self.site_record is not None:
+                self.site_record.keep(self.published)
 
     def on_shutdown(self) -> None:
         if self.final_site is not None:

@@ -439,7 +439,7 @@ MUTATIONS: list[Mutation] = [
              "len(known) == 5 and known[0] == held and", "len(known) == 5 and",
              ["tests/test_cache.py", "-k", "shares or edit_rebuilds"]),
     Mutation("the site's record is not kept", "scripts/kb/plugin.py",
-             "            _Site(self.store, self.final_site).keep(self.published)\n", "",
+             "                self.site_record.keep(self.published)\n", "                pass\n",
              ["tests/test_cache.py", "-k", "untouched"]),
 ]
 
