@@ -129,16 +129,23 @@ def test_random_edits_give_a_warm_build_equal_to_a_cold_one(tmp_path_factory, da
         assert not differ, f"after {done}: the cache gave stale {differ[:5]}"
 
 
+def edit_a_statement(root: Path, token: str) -> tuple[Path, str]:
+    """Put token at the start of the first folded statement of claims/neurobenefits.yaml; return
+    the file and the finding's id."""
+    path = root / "claims" / "neurobenefits.yaml"
+    text = path.read_text(encoding="utf-8")
+    found = re.search(r"\n  - id: ([a-z0-9-]+)\n    statement: >-\n      ", text.split("\nclaims:\n", 1)[1])
+    assert found
+    path.write_text(text.replace(found.group(0), found.group(0) + token + " ", 1), encoding="utf-8")
+    return path, found.group(1)
+
+
 def test_an_edit_renders_again_only_the_pages_that_read_it(tmp_path):
     """The trace is narrow: an edit of a finding's statement renders again the pages that show it,
     and takes every other page from the cache, those that count findings too."""
     root = corpus(tmp_path)
     rendered(root, {}, cache.Cache(root / ".cache", "test"))
-    path = root / "claims" / "neurobenefits.yaml"
-    text = path.read_text(encoding="utf-8")
-    statement = re.search(r"\n  - id: ([a-z0-9-]+)\n    statement: >-\n      ", text.split("\nclaims:\n", 1)[1])
-    assert statement
-    path.write_text(text.replace(statement.group(0), statement.group(0) + "Qwxzedit ", 1), encoding="utf-8")
+    edit_a_statement(root, "Qwxzedit")
     store = cache.Cache(root / ".cache", "test")
     made: list[tuple[object, str]] = []  # what was rendered again: (its metadata, its HTML or text)
     put = store.put_parts
@@ -223,17 +230,13 @@ def test_an_edit_writes_again_only_its_finding_s_part_of_the_exports(tmp_path, m
 
     root = corpus(tmp_path)
     rendered(root, {}, cache.Cache(root / ".cache", "test"))
-    path = root / "claims" / "neurobenefits.yaml"
-    text = path.read_text(encoding="utf-8")
-    found = re.search(r"\n  - id: ([a-z0-9-]+)\n    statement: >-\n      ", text.split("\nclaims:\n", 1)[1])
-    assert found
-    path.write_text(text.replace(found.group(0), found.group(0) + "Qwxzedit ", 1), encoding="utf-8")
+    path, edited = edit_a_statement(root, "Qwxzedit")
     made: list[str] = []
     real = model.Claim.record
     monkeypatch.setattr(model.Claim, "record", lambda self: made.append(self.id) or real(self))
     warm = rendered(root, {}, cache.Cache(root / ".cache", "test"))
     first = min(c.id for c in build.check(root).kb.claims)
-    assert sorted(made) == sorted([found.group(1), found.group(1), first])
+    assert sorted(made) == sorted([edited, edited, first])
     monkeypatch.setattr(model.Claim, "record", real)
     cold = rendered(root, {}, None)
     assert {rel: warm[rel] for rel in ("data/claims.json", "data/claims.csv")} == \

@@ -152,10 +152,11 @@ def write(entries: list[dict], config: dict, folder: Path, store: cache.Cache | 
                                  if start <= i < start + BATCH_PAGES)
     # each word's postings as the shards write them; as the build before wrote them where no entry
     # holds the word with another weight than then (the entries numbered as then: kb.shards._Before)
-    affected = before.affected(changed_reads) if before is not None else None
+    affected = before.affected(changed_reads) if before is not None else set()
+    written = before.members if before is not None else {}
     members: dict[str, tuple[int, str]] = {}
     for term in gathered.runs:
-        known_member = None if before is None or affected is None or term in affected else before.members.get(term)
+        known_member = None if term in affected else written.get(term)
         if not (isinstance(known_member, tuple) and len(known_member) == 2 and isinstance(known_member[0], int)
                 and isinstance(known_member[1], str)):
             df, idf, hits = gathered.best_of(term)
