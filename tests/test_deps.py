@@ -3,6 +3,7 @@ of the real corpus, one after another with the cache kept, must give exactly wha
 a cache gives, page by page, and reuse the pages the edit did not touch."""
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 from pathlib import Path
@@ -204,21 +205,48 @@ def test_a_trace_checks_the_records_it_read_and_only_those():
     assert digest({"a": 1}, [("d", "a")]) != digest({"b": 1}, [("d", "b")])  # the key counts, not only its value
 
 
-def test_an_object_s_text_changes_whenever_one_of_its_fields_does():
-    """A record that is neither a dataclass nor a Reference (a bibliography entry and its fields)
-    is written with its class and every field: equal objects give the same text, and a change of
-    any field's value, at any depth, another."""
-    from bibtexparser.model import Entry, Field
+def test_a_record_s_text_changes_whenever_one_of_its_fields_does():
+    """A record (a dataclass of the model) is written with its class and every field: equal
+    records give the same text, and a change of any field's value, at any depth, another; a
+    Reference's raw entry counts, the names parsed from its fields do not; a field that holds
+    another record is written by that record's text; any other object cannot be told."""
+    from kb import bib, model
 
-    def entry(title: str = "T", line: int = 3) -> Entry:
-        return Entry("article", "k", [Field("title", title, line), Field("year", "2001", line + 1)])
+    def claim(**change: object) -> model.Claim:
+        fields: dict = {"id": "c1", "statement": "S", "evidence_type": "animal", "citations": ["k"],
+                        "source": {"ref": "a", "note": 1}, "article_says": "A", "verdict": "supported",
+                        "file": "claims/x.yaml", "line": 3, "quantities": [{"value": 1.5}]}
+        return model.Claim(**{**fields, **change})
 
-    same = deps._Canon()(entry()), deps._Canon()(entry())
-    assert same[0] == same[1]
-    for other in (entry(title="U"), entry(line=4), Entry("book", "k", entry().fields)):
+    def ref(**change: object) -> bib.Reference:
+        fields: dict = {"key": "k", "entry_type": "article", "fields": {"title": "T"}, "line": 2,
+                        "raw": "@article{k, title={T}}"}
+        return bib.Reference(**{**fields, **change})
+
+    same = deps._Canon()(claim()), deps._Canon()(claim())
+    assert same[0] == same[1] and same[0].startswith("Claim:")
+    shared = "".join(["S", "x"])  # one string in two fields, against two equal strings
+    assert deps._Canon()(claim(statement=shared, caveat=shared)) == \
+        deps._Canon()(claim(statement="".join(["S", "x"]), caveat="".join(["S", "x"])))
+    for other in (claim(statement="S2"), claim(line=4), claim(source={"ref": "a", "note": 2}),
+                  claim(quantities=[{"value": 1.6}]), claim(quantities=[{"value": 1}]), claim(citations=("k",))):
         assert deps._Canon()(other) != same[0]
-    field = Field("title", "T", 3)
-    assert deps._Canon()(field) != deps._Canon()(Field("title", "T2", 3)) != deps._Canon()(Field("titles", "T2", 3))
+    assert deps._Canon()(model.Background(id="c1", statement="S", source={}, file="f", line=3)) != \
+        deps._Canon()(model.Background(id="c1", statement="S", source={}, file="f", line=3, comment="x"))
+    assert deps._Canon()(ref()) == deps._Canon()(ref(names={"author": []}))
+    for other in (ref(raw="@article{k, title={T }}"), ref(fields={"title": "U"}), ref(entry_type="book")):
+        assert deps._Canon()(other) != deps._Canon()(ref())
+    held = model.Entity("sources", "a", {"notes": []}, title="T")
+    assert deps._Canon()([held]) == deps._Canon()([model.Entity("sources", "a", {"notes": []}, title="T")])
+    inner = (model.Tally("c1", "animal", "supported", (), (), ("k",)), model.Tally("c1", "animal", "supported", (), (), ("j",)))
+    assert deps._Canon()(_Holder(inner[0])) != deps._Canon()(_Holder(inner[1]))
+    with pytest.raises(TypeError):
+        deps._Canon()(object())
+
+
+@dataclasses.dataclass
+class _Holder:
+    record: object
 
 
 def test_an_edit_writes_again_only_its_finding_s_part_of_the_exports(tmp_path, monkeypatch):

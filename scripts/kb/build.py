@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from . import bib, cache, deps, history, links, model, pagemeta, searchentries, validate, workers
+from . import bib, cache, cite, deps, history, links, model, pagemeta, searchentries, validate, workers
 from .bib import load_bib
 from .problems import Problem, ValidationFailed, errors
 from .render import GENERATED_DIRS, GENERATED_FILES, KEPT_ELSEWHERE, PIECES, Page, Renderer, export_jobs, piece_key
@@ -200,7 +200,8 @@ def render(checked: Checked, jobs: int | None = None, store: cache.Cache | None 
         kb = watched(book, checked.kb)
         renderer = Renderer(kb, cache.Compiled(store))
         page_jobs = renderer.page_jobs()
-        finisher = pagemeta.Finisher(kb, checked.bib_text, book.watch("dates", checked.dates or {}), book.watch)
+        finisher = pagemeta.Finisher(kb, _bibtex_entries(checked.bib_text, store),
+                                     book.watch("dates", checked.dates or {}), book.watch)
 
         def finish(rel: str, make: Callable[[], Page]) -> tuple[Page, dict[str, str]]:
             page = make()
@@ -247,6 +248,22 @@ def render(checked: Checked, jobs: int | None = None, store: cache.Cache | None 
             store.note("pieces", [piece_key(name) for name in PIECES])
     files["data/references.bib"] = checked.bib_text
     return files
+
+
+def _bibtex_entries(bib_text: str, store: cache.Cache | None) -> dict[str, str]:
+    """Each entry of references.bib as BibTeX (kb.cite.bibtex_entries); with a build cache, taken
+    from it for the same text (kind `bib`)."""
+    key = cache.digest("bib", "entries as BibTeX", bib_text)
+    known = store.get_data("bib", key) if store else None
+    if isinstance(known, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in known.items()):
+        entries = known
+    else:
+        entries = cite.bibtex_entries(bib_text)
+        if store:
+            store.put_data("bib", key, entries)
+    if store:
+        store.note("bib", [key])
+    return entries
 
 
 class _Stored:

@@ -190,33 +190,37 @@ def csl(ref: Reference) -> dict:
     return item
 
 
+def bibtex_entries(bib_text: str) -> dict[str, str]:
+    """Each entry of references.bib as bibtexparser writes it alone (key -> text): read with
+    bibtexparser's default stack, so that an @string macro is resolved and an entry stands alone."""
+    form = _bibtex_format()
+    return {key: bibtexparser.write_string(bibtexparser.Library([entry]), bibtex_format=form)
+            for key, entry in bibtexparser.parse_string(bib_text).entries_dict.items()}
+
+
+def _bibtex_format() -> bibtexparser.BibtexFormat:
+    form = bibtexparser.BibtexFormat()
+    form.indent = "  "
+    return form
+
+
 class Downloads:
     """A page's references as a BibTeX file and a CSL-JSON file, each entry made once per build.
 
-    BibTeX: bibtexparser reads references.bib (resolving any @string macro, so that a download
-    stands alone) and writes each entry; a file of several entries is exactly what bibtexparser
-    writes for them together (its entries joined by its block separator), without writing an
-    entry again for every page that cites it. CSL-JSON: one item per line."""
+    BibTeX: `entries` holds each entry as bibtexparser writes it (`bibtex_entries`); a file of
+    several entries is exactly what bibtexparser writes for them together (its entries joined by
+    its block separator). CSL-JSON: one item per line."""
 
-    def __init__(self, refs: dict[str, Reference], bib_text: str,
+    def __init__(self, refs: dict[str, Reference], entries: dict[str, str],
                  watch: Callable[[str, Any], Any] = lambda name, container: container):
         self.refs = refs
-        self.entries = watch("bib-entries", bibtexparser.parse_string(bib_text).entries_dict)  # kb.deps
-        self.format = bibtexparser.BibtexFormat()
-        self.format.indent = "  "
-        self._bibtex: dict[str, str] = {}
+        self.entries = watch("bib-entries", entries)  # kb.deps: a page notes the entries it reads
+        self.separator = _bibtex_format().block_separator
         self._csl: dict[str, str] = {}
 
     def bibtex(self, keys: list[str]) -> str:
-        out = []
-        for k in keys:
-            entry = self.entries.get(k)  # looked up on every call, so that the page's reads are noted
-            if entry is None:
-                continue
-            if k not in self._bibtex:
-                self._bibtex[k] = bibtexparser.write_string(bibtexparser.Library([entry]), bibtex_format=self.format)
-            out.append(self._bibtex[k])
-        return self.format.block_separator.join(out)
+        found = (self.entries.get(k) for k in keys)  # looked up on every call, so that the page's reads are noted
+        return self.separator.join(text for text in found if text is not None)
 
     def csl_json(self, keys: list[str]) -> str:
         for k in keys:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import marshal
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -166,7 +167,11 @@ class Book:
 
     def digest(self, tokens: Iterable[Token]) -> str:
         """One digest of what every token reads now (the tokens in their order: see `order`)."""
-        return hashlib.blake2b(b"".join(map(self.value, tokens)), digest_size=20).hexdigest()
+        try:  # (most tokens of a trace were looked up already, for another page: found in C)
+            joined = b"".join(map(self._values.__getitem__, tokens))
+        except KeyError:
+            joined = b"".join(map(self.value, tokens))
+        return hashlib.blake2b(joined, digest_size=20).hexdigest()
 
 
 def order(token: Token) -> str:
@@ -175,39 +180,56 @@ def order(token: Token) -> str:
 
 
 class _Canon:
-    """A value as text that changes whenever the value does. The model's records are dataclasses,
-    dicts, lists and scalars, whose repr is complete and stable; a Reference keeps its raw entry
-    out of its repr, so it is added; other objects give their class and fields. A record (an
-    object) in several containers is written once, then named by the digest of its text."""
+    """A value as text that changes whenever the value does. Dicts, lists and scalars are their
+    repr (complete and stable); a record (an object: the model's records are dataclasses) is
+    named by its class and the digest of what it holds (`data`), worked out once per build
+    however many containers hold it."""
 
     def __init__(self) -> None:
         self.records: dict[int, tuple[object, str]] = {}  # id -> (the record, kept alive; its digest)
+        self.fields: dict[type, tuple[str, ...]] = {}  # a class -> the fields that make its records
 
     def __call__(self, value: Any) -> str:
+        kind = type(value)
+        if kind is list or kind is tuple:
+            return "[" + ", ".join(map(self, value)) + "]"
+        if kind in _REPR:
+            return repr(value)
         if isinstance(value, (list, tuple)):
-            return "[" + ", ".join(self(v) for v in value) + "]"
-        if isinstance(value, (dict, str, int, float, bool, type(None))):
+            return "[" + ", ".join(map(self, value)) + "]"
+        if isinstance(value, _PLAIN):
             return repr(value)
         known = self.records.get(id(value))
         if known is None:
-            text = self.text(value)
-            known = self.records[id(value)] = (value, hashlib.blake2b(text.encode(), digest_size=20).hexdigest())
+            known = self.records[id(value)] = (value, hashlib.blake2b(self.data(value), digest_size=20).hexdigest())
         return f"{type(value).__qualname__}:{known[1]}"
 
-    def text(self, value: Any) -> str:
-        if isinstance(value, Reference):
-            return repr((value, value.raw))
-        if dataclasses.is_dataclass(value):
-            return repr(value)
-        fields = getattr(value, "__dict__", None)
-        if fields is None:
-            raise TypeError(f"cannot tell whether a {type(value).__name__} changed")
-        if all(isinstance(v, _PLAIN) for v in fields.values()):  # (a bibliography entry's field, say)
-            return f"{type(value).__qualname__}({sorted(fields.items())!r})"
-        return f"{type(value).__qualname__}({self(sorted((k, v) for k, v in fields.items()))})"
+    def data(self, value: Any) -> bytes:
+        """A record as bytes: its class and its fields' values in marshal's first format (plain
+        data written as it is, never as a reference to an object seen before, so that equal
+        values give equal bytes), or, where a field holds an object, as text (`__call__`)."""
+        names = self.fields.get(type(value))
+        if names is None:
+            names = self.fields[type(value)] = _fields(value)
+        made = (type(value).__qualname__, *(getattr(value, n) for n in names))
+        try:
+            return marshal.dumps(made, 0)
+        except ValueError:
+            return self(made).encode()
 
 
-_PLAIN = (str, int, float, bool, type(None))  # values whose repr is complete and stable
+_PLAIN = (dict, str, int, float, bool, type(None))  # values whose repr is complete and stable
+_REPR = frozenset(_PLAIN)  # (their exact classes, found first)
+
+
+def _fields(value: Any) -> tuple[str, ...]:
+    """The fields that make a record: a dataclass's fields as its repr shows them, and a
+    Reference's raw entry (not the names parsed from its fields)."""
+    if isinstance(value, Reference):
+        return ("key", "entry_type", "fields", "line", "raw")
+    if dataclasses.is_dataclass(value):
+        return tuple(f.name for f in dataclasses.fields(value) if f.repr)
+    raise TypeError(f"cannot tell whether a {type(value).__name__} changed")
 
 
 def trace_of(value: Any) -> tuple[Token, ...] | None:

@@ -44,7 +44,7 @@ def number_word(n: int) -> str:
 
 def finish(pages: dict[str, Page | str], kb: KB, bib_text: str, dates: dict[str, str]) -> dict[str, Page | str]:
     """The rendered pages with their metadata, plus each citing page's two downloads."""
-    finisher = Finisher(kb, bib_text, dates)
+    finisher = Finisher(kb, cite.bibtex_entries(bib_text), dates)
     out: dict[str, Page | str] = {}
     for rel, page in pages.items():
         if isinstance(page, Page):
@@ -60,12 +60,14 @@ def _as_is(name: str, container: Any) -> Any:
 class Finisher:
     """What a page carries besides its body, one page at a time (independent of the others)."""
 
-    def __init__(self, kb: KB, bib_text: str, dates: dict[str, str], watch: Callable[[str, Any], Any] = _as_is):
-        """`watch(name, container)`: how the build watches what a page reads (kb.deps.Book.watch);
-        the containers made here are read by each page."""
+    def __init__(self, kb: KB, bib_entries: dict[str, str], dates: dict[str, str],
+                 watch: Callable[[str, Any], Any] = _as_is):
+        """`bib_entries`: each entry of references.bib as BibTeX (cite.bibtex_entries). `watch(name,
+        container)`: how the build watches what a page reads (kb.deps.Book.watch); the containers
+        made here are read by each page."""
         self.kb = kb
         self.by_slug = watch("ref-slugs", {slug(k): k for k in kb.refs})
-        self.downloads = cite.Downloads(kb.refs, bib_text, watch)
+        self.downloads = cite.Downloads(kb.refs, bib_entries, watch)
         self.what = _what_pages_show(kb)
         self.data_files = _DataFiles(kb, dates)
 
