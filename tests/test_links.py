@@ -63,28 +63,55 @@ def test_a_template_with_a_broken_link_fails_the_strict_build(tmp_path):
     assert not (root / "site").exists()
 
 
-def test_a_rebuild_checks_the_links_again_only_when_a_page_or_the_site_s_files_changed(tmp_path, monkeypatch):
-    """With a build cache, a check that found every link resolved is kept under the site's files
-    and the generated pages' HTML hashes (kind "links"): an unchanged rebuild does not check again,
-    an edit does."""
+def test_a_rebuild_checks_again_only_the_links_of_the_pages_whose_html_changed(tmp_path, monkeypatch):
+    """With a build cache, a check that found every link resolved is recorded under the site's
+    files (kind "links"): an unchanged rebuild reads no page's links, an edit only those of the
+    pages whose HTML it changed."""
     from kb import plugin
     from test_plugin import edit_first_statement
 
     root = copy_repo(tmp_path / "kb")
-    checked: list[int] = []
+    checked: list[list[str] | None] = []
     real = links.broken
-    monkeypatch.setattr(plugin.links, "broken", lambda pages, files: checked.append(len(pages)) or real(pages, files))
+
+    def broken(pages, files, only=None):
+        checked.append(None if only is None else list(only))
+        return real(pages, files, only)
+
+    monkeypatch.setattr(plugin.links, "broken", broken)
     mkdocs_in_process(root, tmp_path / "cold")
     mkdocs_in_process(root, tmp_path / "warm")
-    assert len(checked) == 1 and checked[0] > 80
+    assert checked == [None, []]  # all pages, then none
     edit_first_statement(root, "Qwxzedit")
     mkdocs_in_process(root, tmp_path / "edited")
-    assert len(checked) == 2
+    again, edited = checked[2], tmp_path / "edited"
+    pages = {p.relative_to(edited).as_posix(): p.read_bytes() for p in edited.rglob("*.html")}
+    showing = {rel for rel, html in pages.items() if b"Qwxzedit" in html and rel.split("/", 1)[0] in GENERATED_DIRS}
+    differ = {rel for rel, html in pages.items() if html != (tmp_path / "warm" / rel).read_bytes()}
+    assert again is not None and showing and showing <= set(again) <= differ
+    assert len(again) < 20
+
+
+def test_a_check_reads_again_the_pages_whose_html_changed_and_all_when_an_id_is_gone():
+    """kb.links.to_check: after a check that found nothing broken, a page whose HTML changed is
+    read again; a page whose ids changed, or that the record does not know, means every page is
+    (an unchanged page may link to an id that is gone); no record, every page."""
+    now = {"a.html": ("h1", frozenset({"x", "y"})), "b.html": ("h2", frozenset({"z"})), "c.html": ("h3", frozenset())}
+    record = links.recorded(now)
+    assert links.to_check(record, now) == []
+    assert links.to_check(None, now) is None and links.to_check({}, now) is None
+    edited = {**now, "b.html": ("h2b", frozenset({"z"}))}
+    assert links.to_check(record, edited) == ["b.html"]
+    assert links.to_check(record, {**now, "b.html": ("h2b", frozenset({"z", "w"}))}) is None
+    assert links.to_check(record, {**now, "b.html": ("h2b", frozenset())}) is None
+    assert links.to_check(record, {**now, "d.html": ("h4", frozenset())}) is None
+    kept = links.recorded(edited, record)
+    assert kept["a.html"] is record["a.html"] and kept["b.html"][0] == "h2b" and links.to_check(kept, edited) == []
 
 
 def test_a_link_to_a_file_the_site_no_longer_has_fails_a_warm_build(tmp_path):
-    """The kept check names the site's files: a generated page whose HTML did not change still has
-    its links checked when a file it links to is gone."""
+    """The recorded check names the site's files: a generated page whose HTML did not change still
+    has its links checked when a file it links to is gone, in every build until it is back."""
     root = copy_repo(tmp_path / "kb")
     template = root / "scripts/kb/templates/compound.html.j2"
     template.write_text(template.read_text(encoding="utf-8") + '<p><a href="../assets/kb.css">style</a></p>\n',
@@ -92,6 +119,7 @@ def test_a_link_to_a_file_the_site_no_longer_has_fails_a_warm_build(tmp_path):
     env = {"PYTHONPATH": str(root / "scripts")}  # the copy's engine, with its templates
     assert mkdocs(root, env=env).returncode == 0
     (root / "docs" / "assets" / "kb.css").unlink()  # (not part of the build's fingerprint)
-    run = mkdocs(root, env=env)
-    assert run.returncode != 0, run.output
-    assert "compounds/sarcosine.html: the link '../assets/kb.css' points to assets/kb.css" in run.output
+    for _ in range(2):  # and again: a check that found a broken link is not recorded as a good one
+        run = mkdocs(root, env=env)
+        assert run.returncode != 0, run.output
+        assert "compounds/sarcosine.html: the link '../assets/kb.css' points to assets/kb.css" in run.output
