@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import marshal
 import math
 import re
 from array import array
@@ -115,9 +116,7 @@ def write(entries: list[dict], config: dict, folder: Path, store: cache.Cache | 
     settings = json.dumps([separator.pattern, stop, boosts, K1, SNIPPET])
 
     groups = list(_by_page(entries))
-    keys = [cache.digest("words", settings, repr(
-        [[e.get("title", ""), e.get("text", ""), e.get("tags") or [], e.get("boost", 1)] for e in group]))
-        for group in groups]
+    keys = [_words_key(settings, group) for group in groups]
 
     def read(missing: list[int], j: int) -> list:  # in a worker: one page's entries read
         return [_read(entry, separator, drop, boosts) for entry in groups[missing[j]]]
@@ -224,6 +223,17 @@ def _batch_reads(runs: list[range], groups: list[list[dict]], keys: list[str], s
             if not changed.isdisjoint(pages):
                 store.put_data("words", _run_key(settings, pages), {keys[i]: reads[i] for i in pages})
     return reads
+
+
+def _words_key(settings: str, group: list[dict]) -> str:
+    """The cache key of what a page's entries show and weigh: their fields, in marshal's first
+    format (equal values, equal bytes; twice as fast as their repr), else as their repr."""
+    fields = [[e.get("title", ""), e.get("text", ""), e.get("tags") or [], e.get("boost", 1)] for e in group]
+    try:
+        data = marshal.dumps(fields, 0)
+    except ValueError:  # a value marshal does not write (a str subclass, say)
+        data = repr(fields).encode()
+    return cache.digest("words", settings, data)
 
 
 def _run_key(settings: str, pages: range) -> str:
