@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import marshal
+import operator
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -187,7 +188,7 @@ class _Canon:
 
     def __init__(self) -> None:
         self.records: dict[int, tuple[object, str]] = {}  # id -> (the record, kept alive; its digest)
-        self.fields: dict[type, tuple[str, ...]] = {}  # a class -> the fields that make its records
+        self.fields: dict[type, operator.attrgetter] = {}  # a class -> the fields that make its records
 
     def __call__(self, value: Any) -> str:
         kind = type(value)
@@ -208,10 +209,10 @@ class _Canon:
         """A record as bytes: its class and its fields' values in marshal's first format (plain
         data written as it is, never as a reference to an object seen before, so that equal
         values give equal bytes), or, where a field holds an object, as text (`__call__`)."""
-        names = self.fields.get(type(value))
-        if names is None:
-            names = self.fields[type(value)] = _fields(value)
-        made = (type(value).__qualname__, *(getattr(value, n) for n in names))
+        fields = self.fields.get(type(value))
+        if fields is None:
+            fields = self.fields[type(value)] = operator.attrgetter(*_fields(value))
+        made = (type(value).__qualname__, fields(value))
         try:
             return marshal.dumps(made, 0)
         except ValueError:
