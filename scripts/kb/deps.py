@@ -21,7 +21,7 @@ import dataclasses
 import hashlib
 import marshal
 import operator
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
 from .bib import Reference
@@ -166,12 +166,18 @@ class Book:
         worked out once per build, `_Canon`)."""
         return self._canon(value)
 
-    def digest(self, tokens: Iterable[Token]) -> str:
-        """One digest of what every token reads now (the tokens in their order: see `order`)."""
-        try:  # (most tokens of a trace were looked up already, for another page: found in C)
-            joined = b"".join(map(self._values.__getitem__, tokens))
+    def digest(self, tokens: Collection[Token]) -> str:
+        """One digest of what every token reads now (the tokens in their order: see `order`).
+        Most tokens of a trace were looked up already, for another page: only the others are
+        looked up here, and all are then found in C."""
+        values = self._values
+        try:
+            joined = b"".join(map(values.__getitem__, tokens))
         except KeyError:
-            joined = b"".join(map(self.value, tokens))
+            for token in tokens:
+                if token not in values:
+                    self.value(token)
+            joined = b"".join(map(values.__getitem__, tokens))
         return hashlib.blake2b(joined, digest_size=20).hexdigest()
 
 
@@ -187,23 +193,29 @@ class _Canon:
     however many containers hold it."""
 
     def __init__(self) -> None:
-        self.records: dict[int, tuple[object, str]] = {}  # id -> (the record, kept alive; its digest)
+        self.kept: list[object] = []  # the records named, kept alive (so that no other object takes their id)
+        self.names: dict[int, str] = {}  # a record's id -> its text: its class and digest
         self.fields: dict[type, operator.attrgetter] = {}  # a class -> the fields that make its records
 
     def __call__(self, value: Any) -> str:
         kind = type(value)
         if kind is list or kind is tuple:
-            return "[" + ", ".join(map(self, value)) + "]"
+            try:  # (a list of records named already, such as a compound's findings: looked up in C)
+                return "[" + ", ".join(map(self.names.__getitem__, map(id, value))) + "]"
+            except KeyError:
+                return "[" + ", ".join(map(self, value)) + "]"
         if kind in _REPR:
             return repr(value)
         if isinstance(value, (list, tuple)):
             return "[" + ", ".join(map(self, value)) + "]"
         if isinstance(value, _PLAIN):
             return repr(value)
-        known = self.records.get(id(value))
+        known = self.names.get(id(value))
         if known is None:
-            known = self.records[id(value)] = (value, hashlib.blake2b(self.data(value), digest_size=20).hexdigest())
-        return f"{type(value).__qualname__}:{known[1]}"
+            self.kept.append(value)
+            known = self.names[id(value)] = (f"{type(value).__qualname__}:"
+                                             f"{hashlib.blake2b(self.data(value), digest_size=20).hexdigest()}")
+        return known
 
     def data(self, value: Any) -> bytes:
         """A record as bytes: its class and its fields' values in marshal's first format (plain
