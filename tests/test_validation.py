@@ -177,3 +177,46 @@ def test_curators_guide_lists_every_code_with_example_and_fix(tmp_path):
         guide = head + start + table + end + rest.partition(end)[2]
         guide_path.write_text(guide, encoding="utf-8")
     assert start + table + end in guide
+
+
+def test_a_finding_s_note_is_checked_against_its_own_source_s_list(tmp_path):
+    """Each source lists its own notes: a finding's note is known when its source lists it, and
+    unknown (KB311) when only another source does, whichever source's findings come first."""
+    root = make_kb(tmp_path / "kb")
+    sources = root / "claims" / "entities" / "sources.yaml"
+    sources.write_text(sources.read_text(encoding="utf-8") + """  - id: othersource
+    kind: Test article
+    assessment:
+      - It is another.
+    concerns:
+      - None here.
+    notes:
+      - note: "7"
+        ref: smith2000study
+        identification: identified
+        reason: The article names the study's title.
+""", encoding="utf-8")
+    bib = root / "references.bib"
+    bib.write_text(bib.read_text(encoding="utf-8") + "\n@online{othersource,\n  title = {Another Source Article},\n"
+                   "  publisher = {Example Press},\n  year = {2024},\n  url = {https://example.org/other}\n}\n",
+                   encoding="utf-8")
+    finding = """  - id: {id}
+    statement: A statement.
+    evidence_type: in vitro
+    compounds: [alphamine]
+    citations: [smith2000study]
+    source: {{ref: {ref}, locator: Here, note: "{note}"}}
+    article_says: Says so.
+    verdict: supported
+"""
+    for first, second in [("othersource", "tinysource"), ("tinysource", "othersource")]:
+        (root / "claims" / "more.yaml").write_text(
+            "claims:\n" + finding.format(id="aa-first", ref=first, note="7" if first == "othersource" else "1")
+            + finding.format(id="ab-second", ref=second, note="7" if second == "othersource" else "1"),
+            encoding="utf-8")
+        assert [p for p in short(problems(root)) if "KB3" in p] == []
+        (root / "claims" / "more.yaml").write_text(
+            "claims:\n" + finding.format(id="aa-first", ref=first, note="7" if first == "othersource" else "1")
+            + finding.format(id="ab-second", ref=second, note="1" if second == "othersource" else "7"),
+            encoding="utf-8")
+        assert [(p.path, p.line) for p in problems(root) if p.code == "KB311"] == [("claims/more.yaml", 15)]
