@@ -619,6 +619,7 @@ class _Site:
         found = store.get_data("site", self.key) if store and site is not None and site.is_dir() else None
         self.files: dict = found if isinstance(found, dict) else {}
         self.made: set[str] = set()  # the folders `link` made
+        self.prefix = os.path.join(site, "") if site is not None else ""  # (joined as text: a Path a file costs more)
         if store and site is not None:
             store.note("site", [self.key])
 
@@ -628,7 +629,7 @@ class _Site:
         known = self.files.get(dest_uri)
         if not (isinstance(known, tuple) and len(known) == 5 and known[0] == held and self.site is not None):
             return False
-        old = self.site / dest_uri
+        old = self.prefix + dest_uri
         try:
             st = os.stat(old)
             if (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) != known[1:]:
@@ -649,7 +650,7 @@ class _Site:
         files = {}
         for dest_uri, held in published.items():
             try:
-                st = os.stat(self.site / dest_uri)
+                st = os.stat(self.prefix + dest_uri)
             except OSError:
                 continue
             files[dest_uri] = (held, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
