@@ -5,7 +5,8 @@ a page's HTML and metadata, its address, and the build's fingerprint), so an ent
 stale, only unused. Ten kinds are kept:
 
 - `file`: a claim file as loaded and checked on its own (kb.build), under its bytes;
-- `bib`: references.bib as read (kb.bib), under its bytes;
+- `bib`: references.bib as read (kb.bib), under its bytes, and each of its entries as BibTeX
+  (kb.cite.bibtex_entries, for the pages' downloads), under its text;
 - `rendered`: a generated page (or data file) as the engine finished it (headings, metadata,
   search entries, links, downloads, and beside them its HTML, read only where it is needed), with
   its trace (the records of the model it read, kb.deps) and a digest of what they held. The one
@@ -23,8 +24,9 @@ stale, only unused. Ten kinds are kept:
   words no changed page weighs otherwise;
 - `pieces`: each finding's part of claims.json and of claims.csv, under a digest of the finding
   (kb.render); one entry per export, so that an edit writes again only its finding's part;
-- `links`: that the generated pages' links all resolved (kb.plugin), under the site's files and
-  each generated page's HTML hash;
+- `links`: from a link check that found nothing broken (kb.plugin), each generated page's HTML
+  hash and a digest of its ids, under the site's files (kb.links.to_check: the next check reads
+  again only the links of the pages whose HTML changed, while every page has the ids it had);
 - `site`: what each generated file of the last good build's site holds, with its inode, size and
   times then (kb.plugin: a rebuild links an untouched file that holds what it would write,
   without reading it); one entry per site folder.
