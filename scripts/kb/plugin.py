@@ -619,7 +619,8 @@ class _Site:
         found = store.get_data("site", self.key) if store and site is not None and site.is_dir() else None
         self.files: dict = found if isinstance(found, dict) else {}
         self.made: set[str] = set()  # the folders `link` made
-        self.prefix = os.path.join(site, "") if site is not None else ""  # (joined as text: a Path a file costs more)
+        # the site's folder, joined to each file's path as text (a Path per file cost three times more)
+        self.prefix = os.path.join(site, "") if site is not None else ""
         if store and site is not None:
             store.note("site", [self.key])
 
