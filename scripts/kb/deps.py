@@ -199,16 +199,12 @@ class _Canon:
 
     def __call__(self, value: Any) -> str:
         kind = type(value)
-        if kind is list or kind is tuple:
+        if kind is list or kind is tuple or (kind not in _REPR and isinstance(value, (list, tuple))):
             try:  # (a list of records named already, such as a compound's findings: looked up in C)
                 return "[" + ", ".join(map(self.names.__getitem__, map(id, value))) + "]"
             except KeyError:
                 return "[" + ", ".join(map(self, value)) + "]"
-        if kind in _REPR:
-            return repr(value)
-        if isinstance(value, (list, tuple)):
-            return "[" + ", ".join(map(self, value)) + "]"
-        if isinstance(value, _PLAIN):
+        if kind in _REPR or isinstance(value, _PLAIN):
             return repr(value)
         known = self.names.get(id(value))
         if known is None:
