@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 import re
 from pathlib import Path
 
@@ -196,8 +197,10 @@ def test_a_letter_with_many_words_gets_lists_by_longer_beginnings_and_every_word
 
 
 def test_a_warm_build_takes_unchanged_batches_whole_and_gathers_again_only_the_changed_ones(tmp_path, monkeypatch):
-    """The postings of each batch of pages are kept (kind "postings"): a rebuild gathers again only
-    a batch where a page's words or address changed, and writes what a build without a cache does."""
+    """The postings of each batch of pages are kept (kind "postings"): a rebuild takes the batch as
+    the build before kept it where no page changed, puts right only the changed pages' entries
+    where some page's words changed (`_Before.patched`), gathers again a batch where a page moved,
+    and writes what a build without a cache does."""
     monkeypatch.setattr(shards, "BATCH_PAGES", 64)  # five batches read
     monkeypatch.setattr(shards, "POSTINGS_PAGES", 32)  # ten runs of postings kept
     monkeypatch.setattr(shards, "MAX_POSTINGS", 50)  # the common word keeps its best, across batches
@@ -212,11 +215,69 @@ def test_a_warm_build_takes_unchanged_batches_whole_and_gathers_again_only_the_c
     real = shards._Batch.of
     monkeypatch.setattr(shards._Batch, "of", classmethod(lambda cls, reads, groups: gathered.append(min(reads))
                                                          or real(reads, groups)))
+    patched = []
+    real_patch = shards._Before.patched
+    monkeypatch.setattr(shards._Before, "patched", lambda self, pages, *rest: ((
+        made := real_patch(self, pages, *rest)) and patched.append(pages.start)) or made)
     warm = shards.write(after, CONFIG, tmp_path / "warm", cache.Cache(folder, "f"))
-    assert gathered == [96, 224]
+    assert gathered == [224] and patched == [96]
     assert warm == shards.write(after, CONFIG, tmp_path / "none") != cold
     assert files(tmp_path / "warm") == files(tmp_path / "none")
     assert "q250.html" in (tmp_path / "warm" / warm["path"] / "d" / "15.json").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_batch_put_right_for_its_changed_pages_writes_what_a_build_without_a_cache_does(tmp_path, monkeypatch,
+                                                                                       seed):
+    """Pages edited at random (words dropped, added, new to the run, a page's whole text replaced),
+    build after build on one cache: each warm build puts its changed runs right (`_Before.patched`)
+    rather than gathering them again, and its files are those of a build without a cache."""
+    monkeypatch.setattr(shards, "BATCH_PAGES", 64)
+    monkeypatch.setattr(shards, "POSTINGS_PAGES", 32)
+    monkeypatch.setattr(shards, "MAX_POSTINGS", 40)
+    rng = random.Random(seed)
+    folder = tmp_path / "cache"
+    now = entries(200)
+    shards.write(now, CONFIG, tmp_path / "cold", cache.Cache(folder, "f"))
+    gathered: list[int] = []
+    real = shards._Batch.of
+    monkeypatch.setattr(shards._Batch, "of", classmethod(lambda cls, reads, groups: gathered.append(min(reads))
+                                                         or real(reads, groups)))
+    vocabulary = ["glycine", "serine", "nmda", "receptor", "sarcosine", "mentioned", "novel", f"only{seed}"]
+    for step in range(4):
+        now = [dict(e) for e in now]
+        for k in rng.sample(range(len(now)), rng.randint(1, 5)):
+            now[k]["text"] = " ".join(rng.choice(vocabulary) for _ in range(rng.randint(0, 6)))
+            if rng.random() < 0.3:
+                now[k]["title"] = f"Retitled {step} {rng.choice(vocabulary)}"
+        gathered.clear()
+        warm = shards.write(now, CONFIG, tmp_path / f"warm{step}", cache.Cache(folder, "f"))
+        assert gathered == []
+        assert warm == shards.write(now, CONFIG, tmp_path / f"none{step}")
+        assert files(tmp_path / f"warm{step}") == files(tmp_path / f"none{step}")
+
+
+def test_a_run_where_an_unchanged_page_moved_beside_a_changed_one_is_gathered_again_whole(tmp_path, monkeypatch):
+    """A batch is put right only while its unchanged entries keep their addresses: a page whose
+    words are as before but whose address changed, in a run with an edited page, has its run
+    gathered again, and the files are those of a build without a cache."""
+    monkeypatch.setattr(shards, "POSTINGS_PAGES", 32)
+    folder = tmp_path / "cache"
+    before = entries(100)
+    shards.write(before, CONFIG, tmp_path / "cold", cache.Cache(folder, "f"))
+    after = [dict(e) for e in before]
+    after[20]["text"] = "an edited page ten"  # page 10: the first run
+    for entry in after[40:42]:  # page 20, the same words at another address: the first run too
+        entry["location"] = entry["location"].replace("p20.html", "q20.html")
+    gathered = []
+    real = shards._Batch.of
+    monkeypatch.setattr(shards._Batch, "of", classmethod(lambda cls, reads, groups: gathered.append(min(reads))
+                                                         or real(reads, groups)))
+    warm = shards.write(after, CONFIG, tmp_path / "warm", cache.Cache(folder, "f"))
+    assert gathered == [0]
+    assert warm == shards.write(after, CONFIG, tmp_path / "none")
+    assert files(tmp_path / "warm") == files(tmp_path / "none")
+    assert "q20.html" in (tmp_path / "warm" / warm["path"] / "d" / "1.json").read_text(encoding="utf-8")
 
 
 def made_again(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -266,8 +327,8 @@ def test_postings_kept_in_a_form_not_their_own_are_made_again(tmp_path, monkeypa
     shards.write(before, CONFIG, tmp_path / "cold", cache.Cache(folder, "f"))
     store = cache.Cache(folder, "f")
     (entry,) = [p for p in (folder / "f" / "terms").rglob("*") if p.is_file()]
-    keys, members = store.get_data("terms", entry.name)
-    store.put_data("terms", entry.name, (keys, {**members, "section": "junk", "page": (1, 2)}))
+    keys, members, parts = store.get_data("terms", entry.name)
+    store.put_data("terms", entry.name, (keys, {**members, "section": "junk", "page": (1, 2)}, parts))
     made = made_again(monkeypatch)
     after = [dict(e) for e in before]
     after[10]["text"] = "an edited entry"

@@ -38,9 +38,11 @@ import marshal
 import math
 import re
 from array import array
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable
 from functools import partial
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +128,7 @@ def write(entries: list[dict], config: dict, folder: Path, store: cache.Cache | 
     docs: list[list] = []
     gathered = _Postings()
     changed_reads: dict[int, list] = {}  # what each page changed since the build before shows now
+    made_parts: list[str] = []  # each run's key (kind "postings")
     for start in range(0, len(groups), BATCH_PAGES):  # all pages at once: 600 MB more at 50,000 claims
         # each run of POSTINGS_PAGES pages whose words and addresses are all as before: its entries
         # and postings as a whole (kind "postings"), without reading each page's
@@ -135,20 +138,24 @@ def write(entries: list[dict], config: dict, folder: Path, store: cache.Cache | 
         kept = [_Batch.from_data(store.get_data("postings", key)) if store else None for key in part_keys]
         if store:
             store.note("words", [_run_key(settings, pages) for pages in parts])
+        fresh = [known is None for known in kept]  # runs whose batch is made here, and kept
+        if before is not None:  # what each page changed since the build before shows now
+            changed_reads.update((i, read([i], 0)) for i in before.old_reads if start <= i < start + BATCH_PAGES)
+            # a run where only such pages changed: its batch as the build before kept it, those pages
+            # put right (`_Before.patched`)
+            kept = [known or before.patched(pages, groups, keys, changed_reads, settings, store)
+                    for pages, known in zip(parts, kept, strict=True)]
         reads = _batch_reads([pages for pages, known in zip(parts, kept, strict=True) if known is None],
                              groups, keys, settings, store, read, jobs)
-        for pages, key, known in zip(parts, part_keys, kept, strict=True):
-            if known is None:
-                known = _Batch.of({i: reads[i] for i in pages}, groups)
-                if store:
-                    store.put_data("postings", key, known.to_data())
+        for pages, key, known, new in zip(parts, part_keys, kept, fresh, strict=True):
+            known = known or _Batch.of({i: reads[i] for i in pages}, groups)
+            if store and new:
+                store.put_data("postings", key, known.to_data())
             if store:
                 store.note("postings", [key])
             docs += known.docs
             gathered.add_batch(known)
-        if before is not None:
-            changed_reads.update((i, reads[i] if i in reads else read([i], 0)) for i in before.old_reads
-                                 if start <= i < start + BATCH_PAGES)
+            made_parts.append(key)
     # each word's postings as the shards write them; as the build before wrote them where no entry
     # holds the word with another weight than then (the entries numbered as then: kb.shards._Before)
     affected = before.affected(changed_reads) if before is not None else set()
@@ -162,7 +169,7 @@ def write(entries: list[dict], config: dict, folder: Path, store: cache.Cache | 
             known_member = (df, f"{json.dumps(term, ensure_ascii=False)}:[{','.join(map(str, _encode(hits, idf)))}]")
         members[term] = known_member
     if store:
-        store.put_data("terms", _Before.key(settings), (keys, members))
+        store.put_data("terms", _Before.key(settings), (keys, members, made_parts))
         store.note("terms", [_Before.key(settings)])
 
     files: dict[str, object] = {"pages.json": _deltas(
@@ -286,6 +293,38 @@ class _Batch:
             return None
         return cls(docs, terms, counts, entries, weights)
 
+    def copy(self, other: _Batch, first: int, end: int, starts: list[int]) -> None:
+        """Append the other batch's words first..end-1 as they are (`starts`: where each word's
+        hits start in its arrays)."""
+        self.terms += other.terms[first:end]
+        self.counts += other.counts[first:end]
+        self.entries.extend(other.entries[starts[first]:starts[end]])
+        self.weights.extend(other.weights[starts[first]:starts[end]])
+
+    def splice(self, other: _Batch, term: str, start: int, end: int, spans: list[tuple[int, int]],
+               hits: list[tuple[int, float]]) -> None:
+        """Append a word whose hits are the other batch's (its arrays start..end-1) but for the
+        entries in `spans` (changed entries' numbers, [start, end) in order), which hold `hits` now
+        (entry, weight, in order); not at all if it is left with none."""
+        entries, weights = array("i"), array("d")
+        at, taken = start, 0
+        for low, high in spans:
+            cut = bisect_left(other.entries, low, at, end)
+            entries.extend(other.entries[at:cut])
+            weights.extend(other.weights[at:cut])
+            while taken < len(hits) and hits[taken][0] < high:
+                entries.append(hits[taken][0])
+                weights.append(hits[taken][1])
+                taken += 1
+            at = bisect_left(other.entries, high, cut, end)
+        entries.extend(other.entries[at:end])
+        weights.extend(other.weights[at:end])
+        if entries:
+            self.terms.append(term)
+            self.counts.append(len(entries))
+            self.entries.extend(entries)
+            self.weights.extend(weights)
+
 
 def _runs(pages: int) -> list[range]:
     """The runs of POSTINGS_PAGES pages whose postings are kept together, within batches of
@@ -296,18 +335,21 @@ def _runs(pages: int) -> list[range]:
 
 
 class _Before:
-    """What the build before wrote (kind "terms", one entry per site: its pages' words keys and each
-    word's count and postings as written), with what each page that changed since showed and
-    weighed then (its run's "words" entry, under the page's key then). While the entries are
-    numbered as then (as many pages, each changed one with as many entries as then), a word's postings
-    are as then unless some changed page's entry weighs it otherwise (`affected`); anything else
-    (no such entry, another numbering, a changed page's words no longer kept, too many changes)
-    is no `_Before`: every word's postings are made again."""
+    """What the build before wrote (kind "terms", one entry per site: its pages' words keys, each
+    word's count and postings as written, and its runs' keys in kind "postings"), with what each
+    page that changed since showed and weighed then (its run's "words" entry, under the page's key
+    then). While the entries are numbered as then (as many pages, each changed one with as many
+    entries as then), a word's postings are as then unless some changed page's entry weighs it
+    otherwise (`affected`), and a run's batch is as then but for its changed pages (`patched`);
+    anything else (no such entry, another numbering, a changed page's words no longer kept, too
+    many changes) is no `_Before`: every word's postings are made again."""
 
     MAX_CHANGED = 200  # pages: beyond this many, making every word's postings is as quick
 
-    def __init__(self, members: dict[str, tuple[int, str]], old_reads: dict[int, list]) -> None:
-        self.members, self.old_reads = members, old_reads
+    def __init__(self, members: dict[str, tuple[int, str]], old_reads: dict[int, list], old_keys: list[str],
+                 parts: list[str], words: dict[int, dict]) -> None:
+        self.members, self.old_reads, self.old_keys = members, old_reads, old_keys
+        self.parts, self.words = parts, words  # each run's key then (by its place); run start -> its "words" entry
 
     @staticmethod
     def key(settings: str) -> str:
@@ -317,27 +359,28 @@ class _Before:
     def load(cls, store: cache.Cache | None, settings: str, keys: list[str], groups: list[list[dict]],
              runs: list[range]) -> _Before | None:
         value = store.get_data("terms", cls.key(settings)) if store else None
-        if not (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], list)
-                and len(value[0]) == len(keys) and isinstance(value[1], dict)):
+        if not (isinstance(value, tuple) and len(value) == 3 and isinstance(value[0], list)
+                and len(value[0]) == len(keys) and isinstance(value[1], dict) and isinstance(value[2], list)
+                and len(value[2]) == len(runs)):
             return None
-        old_keys, members = value
+        old_keys, members, parts = value
         changed = [i for i, (then, now) in enumerate(zip(old_keys, keys, strict=True)) if then != now]
         if len(changed) > cls.MAX_CHANGED:
             return None
         assert store is not None
         old_reads: dict[int, list] = {}
-        words: dict[int, object] = {}  # run start -> its "words" entry
+        words: dict[int, dict] = {}  # run start -> its "words" entry
         for i in changed:
             run = next(r for r in runs if i in r)
             if run.start not in words:
-                words[run.start] = store.get_data("words", _run_key(settings, run))
-            kept = words[run.start]
-            then = kept.get(old_keys[i]) if isinstance(kept, dict) else None
+                found = store.get_data("words", _run_key(settings, run))
+                words[run.start] = found if isinstance(found, dict) else {}
+            then = words[run.start].get(old_keys[i])
             if not (isinstance(then, list) and len(then) == len(groups[i])  # numbered as then
                     and all(isinstance(e, list) and len(e) == 4 and isinstance(e[3], dict) for e in then)):
                 return None
             old_reads[i] = then
-        return cls(members, old_reads)
+        return cls(members, old_reads, old_keys, parts, words)
 
     def affected(self, now: dict[int, list]) -> set[str]:
         """The words some changed page's entry weighs otherwise than then (or holds only now, or
@@ -347,6 +390,54 @@ class _Before:
             for old, new in zip(then, now[i], strict=True):
                 before, after = old[3], new[3]
                 out.update(t for t in before.keys() | after.keys() if before.get(t) != after.get(t))
+        return out
+
+    def patched(self, pages: range, groups: list[list[dict]], keys: list[str], now: dict[int, list],
+                settings: str, store: cache.Cache | None) -> _Batch | None:
+        """The run's batch as the build before kept it, with the entries of its changed pages as
+        they read now (`now`) and the words they weigh otherwise re-gathered; the run's "words"
+        entry kept anew. None where that cannot be: no changed page in the run, the batch or a
+        page's words not kept, an unchanged entry at another address."""
+        changed = [i for i in pages if i in self.old_reads]
+        at = next((j for j, run in enumerate(_runs(len(groups))) if run.start == pages.start), None)
+        old = self.words.get(pages.start)
+        if not changed or at is None or store is None or old is None:
+            return None
+        batch = _Batch.from_data(store.get_data("postings", self.parts[at]))
+        words = {keys[i]: now[i] if i in now else old.get(keys[i]) for i in pages}
+        if batch is None or any(v is None for v in words.values()):
+            return None
+        first = {}  # a changed page -> its first entry's number in the run
+        n = 0
+        for i in pages:
+            if i in self.old_reads:
+                first[i] = n
+            n += len(groups[i])
+        docs = list(batch.docs)
+        if len(docs) != n or [d[0] for d in docs] != [e["location"] for i in pages for e in groups[i]]:
+            return None  # (a changed page's address changed with its words: gathered again whole)
+        spans = []  # the changed pages' entries, by number: [start, end), in order
+        hits: dict[str, list[tuple[int, float]]] = {}  # a word they weigh now -> (entry, weight), in order
+        for i in changed:
+            spans.append((first[i], first[i] + len(groups[i])))
+            for j, (entry, (title, text, tags, weights)) in enumerate(zip(groups[i], now[i], strict=True)):
+                k = first[i] + j
+                docs[k] = [entry["location"], title, text, tags]
+                for term, weight in weights.items():
+                    hits.setdefault(term, []).append((k, weight))
+        redo = set(hits).union(*(old[3] for i in changed for old in self.old_reads[i]))
+        index = {term: j for j, term in enumerate(batch.terms)}
+        starts = list(accumulate(batch.counts, initial=0))
+        out = _Batch(docs, [], [], array("i"), array("d"))
+        last = 0  # the next word of the batch not yet copied
+        for j in sorted(index[t] for t in redo if t in index):
+            out.copy(batch, last, j, starts)
+            out.splice(batch, batch.terms[j], starts[j], starts[j + 1], spans, hits.pop(batch.terms[j], []))
+            last = j + 1
+        out.copy(batch, last, len(batch.terms), starts)
+        for term, found in hits.items():  # words no entry of the run weighed then
+            out.splice(batch, term, 0, 0, spans, found)
+        store.put_data("words", _run_key(settings, pages), words)
         return out
 
 
