@@ -242,3 +242,39 @@ def test_a_rebuild_links_the_untouched_files_of_the_site_before_without_reading_
     mkdocs_in_process(root, site)
     assert [Path(dest).relative_to(Path(dest).parents[1]).as_posix() for dest in published] == ["compounds/sarcosine.html"]
     assert files_of(site) == first
+
+
+def test_claim_files_from_the_cache_report_problems_where_a_cold_check_does(tmp_path):
+    """A claim file taken from the cache (kind "file") keeps where each value stands packed
+    (kb.yamlload.PackedDoc): the problems the cross-file checks find in it then (the first place
+    of an id used twice, a citation in a list) are reported at the same lines and columns as by
+    a check without a cache; and its records keep their lines in the model."""
+    import shutil
+
+    import pytest
+
+    from kb import build, cache
+    from kb.problems import ValidationFailed
+
+    root = copy_repo(tmp_path / "kb")
+    store_folder = tmp_path / "cache"
+    build.check(root, jobs=1, store=cache.Cache(store_folder, "f"))  # every file kept
+    warm_kb = build.check(root, jobs=1, store=cache.Cache(store_folder, "f")).kb  # every file from there
+    cold_kb = build.check(root, jobs=1).kb
+    assert [(c.id, c.file, c.line) for c in warm_kb.claims] == [(c.id, c.file, c.line) for c in cold_kb.claims]
+    first = sorted(p for p in (root / "claims").glob("*.yaml"))[0]
+    shutil.copy(first, first.with_name("zz-copy.yaml"))  # every id in it used twice, first in the kept file
+    bib = root / "references.bib"  # a study's entry gone: the unchanged files citing it are wrong now
+    text = bib.read_text(encoding="utf-8")
+    study = next(iter(cold_kb.entities["studies"]))
+    start = text.rindex("@", 0, text.index("{" + study + ","))
+    bib.write_text(text[:start] + text[text.index("\n@", start) + 1:], encoding="utf-8")
+    found = []
+    for store in (cache.Cache(store_folder, "f"), None):
+        with pytest.raises(ValidationFailed) as failed:
+            build.check(root, jobs=1, store=store)
+        found.append([p.format() for p in failed.value.problems])
+    warm, cold = found
+    assert warm == cold
+    assert any(f"first at {first.relative_to(root).as_posix()}:" in line for line in cold)
+    assert any(" KB309 " in line or " KB304 " in line for line in cold)

@@ -23,7 +23,7 @@ from . import bib, cache, cite, deps, history, links, model, pagemeta, searchent
 from .bib import load_bib
 from .problems import Problem, ValidationFailed, errors
 from .render import GENERATED_DIRS, GENERATED_FILES, KEPT_ELSEWHERE, PIECES, Page, Renderer, export_jobs, piece_key
-from .yamlload import Doc, load_yaml, size_problem
+from .yamlload import Doc, PackedDoc, load_yaml, size_problem
 
 CLAIMS_DIR = "claims"
 BIB_FILE = "references.bib"
@@ -98,21 +98,21 @@ def _load_one(root: Path, path: Path, store: cache.Cache | None,
         bad = any(p.code == "KB201" for p in found)
     if store:
         kept = [dataclasses.astuple(p) for p in found]
-        store.put_data("file", key, (doc.data, doc.value_pos, doc.key_pos, kept, bad))
+        store.put_data("file", key, (doc.data, *PackedDoc.pack(doc), kept, bad))
     return doc, found, bad, key
 
 
 def _loaded_from_data(rel: str, value: object) -> tuple[Doc, list[Problem], bool] | None:
     """A claim file as the cache kept it (`_load_one`); None for anything else (a miss)."""
     if not (isinstance(value, tuple) and len(value) == 5 and isinstance(value[1], dict)
-            and isinstance(value[2], dict) and isinstance(value[3], list) and isinstance(value[4], bool)):
+            and isinstance(value[2], bytes) and isinstance(value[3], list) and isinstance(value[4], bool)):
         return None
-    data, value_pos, key_pos, found, bad = value
+    data, few, packed, found, bad = value
     try:
         problems = [Problem(*p) for p in found]
     except TypeError:
         return None
-    return Doc(rel, data, value_pos, key_pos), problems, bad
+    return PackedDoc(rel, data, few, packed), problems, bad
 
 
 def _check(root: Path, claims_dir: str, bib_file: str, jobs: int | None, store: cache.Cache | None) -> Checked:

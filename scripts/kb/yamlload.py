@@ -8,6 +8,7 @@ so that no file can expand exponentially.
 """
 from __future__ import annotations
 
+import marshal
 import re
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -55,6 +56,39 @@ class Doc:
     def problem(self, path: Path, code: str, message: str, key: bool = False) -> Problem:
         line, col = self.at(path, key)
         return Problem(self.path, line, col, code, message)
+
+
+class PackedDoc(Doc):
+    """A Doc as the build cache keeps it (kb.build): where each record stands at hand (`few`:
+    every path of at most two steps), where everything else stands packed (marshal's bytes of
+    value_pos and key_pos), unpacked only when asked for, as a problem's position is. Loading
+    10,000 claims' positions was three quarters of reading them back from the cache."""
+
+    def __init__(self, path: str, data: Any, few: dict[Path, tuple[int, int]], packed: bytes) -> None:
+        self.path, self.data, self._few, self._packed = path, data, few, packed
+        self._unpacked: tuple[dict, dict] | None = None
+
+    @staticmethod
+    def pack(doc: Doc) -> tuple[dict[Path, tuple[int, int]], bytes]:
+        return {p: v for p, v in doc.value_pos.items() if len(p) <= 2}, marshal.dumps((doc.value_pos, doc.key_pos))
+
+    def _positions(self) -> tuple[dict, dict]:
+        if self._unpacked is None:
+            self._unpacked = marshal.loads(self._packed)
+        return self._unpacked
+
+    @property
+    def value_pos(self) -> dict[Path, tuple[int, int]]:  # type: ignore[override]
+        return self._positions()[0]
+
+    @property
+    def key_pos(self) -> dict[Path, tuple[int, int]]:  # type: ignore[override]
+        return self._positions()[1]
+
+    def at(self, path: Path, key: bool = False) -> tuple[int, int]:
+        if not key and path in self._few:
+            return self._few[path]
+        return super().at(path, key)
 
 
 def _mark(node: yaml.Node | yaml.Event) -> tuple[int, int]:
