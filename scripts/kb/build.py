@@ -22,7 +22,17 @@ from typing import Any, TypeVar
 from . import bib, cache, cite, deps, history, links, model, pagemeta, searchentries, validate, workers
 from .bib import load_bib
 from .problems import Problem, ValidationFailed, errors
-from .render import GENERATED_DIRS, GENERATED_FILES, KEPT_ELSEWHERE, PIECES, Page, Renderer, export_jobs, piece_key
+from .render import (
+    GENERATED_DIRS,
+    GENERATED_FILES,
+    KEPT_ELSEWHERE,
+    PIECES,
+    Download,
+    Page,
+    Renderer,
+    export_jobs,
+    piece_key,
+)
 from .yamlload import Doc, PackedDoc, load_yaml, size_problem
 
 CLAIMS_DIR = "claims"
@@ -237,7 +247,7 @@ def render(checked: Checked, jobs: int | None = None, store: cache.Cache | None 
             value, used = result
             if i < len(page_jobs):
                 page, downloads = value
-                files.update(downloads)
+                files.update((path, Download(text)) for path, text in downloads.items())
                 files[page_jobs[i][0]] = page
             else:
                 files[exported[i - len(page_jobs)][0]] = value

@@ -26,7 +26,9 @@ One thing per event:
   the file) on every core, or take it from the build cache (`prebuild`); keep the theme's
   compiled templates in the build cache and, under `mkdocs serve`, in memory between rebuilds;
   render the theme's navigation once per folder for the pages outside it (`_NavOnce`); write
-  the generated files that are not pages (downloads, data exports: `DataFile`) with the pages.
+  the generated files that are not pages with the pages: the data exports (`DataFile`) and the
+  pages' citation downloads, which MkDocs is not told of (`_Download`: a hand-written page
+  cannot link to one).
 - Material's search plugin's page event: a generated page's data-search-* attributes are dropped
   before the plugin scans it, and it scans "" instead (`DataPage.searched`).
 - on_serve: watch the claims folder and references.bib too.
@@ -108,6 +110,7 @@ class KBPlugin(BasePlugin[KBConfig]):
         self.command: str | None = None
         self.final_site: Path | None = None  # site/ while a `mkdocs build` builds into staging
         self.pages: dict[str, render.Page | str] = {}  # docs-relative path -> generated page (or data file)
+        self.downloads: list[_Download] = []  # the pages' citation downloads, which MkDocs does not know
         self.nav: Any = None
         self.store: cache.Cache | None = None
         self.skipped = _SkippedPages()
@@ -177,8 +180,11 @@ class KBPlugin(BasePlugin[KBConfig]):
         MkDocs would have read them from docs/ (the search index follows that order)."""
         titles = _nav_titles(config.nav or [])
         generated = []
+        self.downloads = []
         for rel, item in self.pages.items():
-            if isinstance(item, render.Page):  # the page has its content (DataPage): the file holds none
+            if isinstance(item, render.Download):
+                self.downloads.append(_Download(rel, os.path.join(config.site_dir, rel), item))
+            elif isinstance(item, render.Page):  # the page has its content (DataPage): the file holds none
                 file = File.generated(config, rel, content="", inclusion=InclusionLevel.NOT_IN_NAV)
                 DataPage(titles.get(rel), file, config, item)
             else:
@@ -199,15 +205,17 @@ class KBPlugin(BasePlugin[KBConfig]):
         the pages whose HTML changed, while every page has the ids it had (kb.links.to_check)."""
         generated = {f.dest_uri: f.page.generated for f in files if isinstance(f.page, DataPage)}
         pages = {uri: (page.anchors, page.links) for uri, page in generated.items()}
+        # (the downloads are linked by the theme's page, not the content; a content may link one too)
+        names = [f.dest_uri for f in files] + [d.dest_uri for d in self.downloads]
         key, record, now = None, None, {}
         if self.store and all(page.kept for page in generated.values()):
-            key = cache.digest("links", *sorted(f.dest_uri for f in files))
+            key = cache.digest("links", *sorted(names))
             self.store.note("links", [key])
             found = self.store.get_data("links", key)
             record = found if isinstance(found, dict) and all(
                 isinstance(v, tuple) and len(v) == 2 for v in found.values()) else None
             now = {uri: (page.kept or "", page.anchors) for uri, page in generated.items()}
-        problems = links.broken(pages, (f.dest_uri for f in files), links.to_check(record, now) if now else None)
+        problems = links.broken(pages, names, links.to_check(record, now) if now else None)
         if key and self.store and not problems and (made := links.recorded(now, record)) != record:
             self.store.put_data("links", key, made)
         for problem in problems[:MAX_LINK_WARNINGS]:
@@ -253,13 +261,15 @@ class KBPlugin(BasePlugin[KBConfig]):
         inclusion = InclusionLevel.is_in_serve if self.command == "serve" else InclusionLevel.is_included
         doc_files = files.documentation_pages(inclusion=inclusion)
         pages = [f.page for f in doc_files if isinstance(f.page, DataPage)]
-        data_files = [f for f in files if isinstance(f, DataFile) and f.inclusion.is_included()]
+        data_files: list[DataFile | _Download] = [f for f in files if isinstance(f, DataFile)
+                                                  and f.inclusion.is_included()]
+        data_files += self.downloads
         store = self.store
         # the site of the build before, if any: its unchanged files are linked (`_publish`, `_Site`)
         old_site = self.final_site if self.final_site is not None and self.final_site.is_dir() else None
         site = self.site_record = _Site(store, self.final_site)
 
-        def previous(file: File) -> Path | None:
+        def previous(file: File | _Download) -> Path | None:
             return None if old_site is None else old_site / file.dest_uri
 
         def held(i: int) -> str:
@@ -296,7 +306,7 @@ class KBPlugin(BasePlugin[KBConfig]):
                 store.put("page", key, Path(page.file.abs_dest_path).read_bytes())
             return False
 
-        made: list[File] = [*(p.file for p in pages), *data_files]
+        made: list[File | _Download] = [*(p.file for p in pages), *data_files]
         # first, here, each file the site before holds as this build would make it (`_Site`); then
         # the others, on every core
         keys = [held(i) for i in range(len(made))]
@@ -462,6 +472,21 @@ class DataFile(File):
     def copy_file(self, dirty: bool = False) -> None:
         if not self.written:
             super().copy_file(dirty)
+
+
+class _Download:
+    """A page's citation download (kb.render.Download), written with the pages as a DataFile is,
+    but never a MkDocs file: there are two per citing page (8,800 at 10,000 claims), and making
+    them files cost MkDocs' file list a third of its work on a warm rebuild."""
+
+    __slots__ = ("abs_dest_path", "dest_uri", "text", "written")
+
+    def __init__(self, dest_uri: str, abs_dest_path: str, text: str) -> None:
+        self.dest_uri, self.abs_dest_path, self.text, self.written = dest_uri, abs_dest_path, text, False
+
+    @property
+    def content_bytes(self) -> bytes:
+        return self.text.encode("utf-8")
 
 
 MAX_LINK_WARNINGS = 20  # a template's broken link repeats on every page: the first few say it

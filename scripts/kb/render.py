@@ -80,6 +80,14 @@ class Page:
         return next((name for level, _, name in self.headings if level == 1), "")
 
 
+class Download(str):
+    """A page's citation download (its references as BibTeX or CSL-JSON, kb.cite): a file only
+    its generated page links to, so the site writes it without MkDocs knowing it as a file
+    (kb.plugin: a hand-written page may not link to one)."""
+
+    __slots__ = ()
+
+
 # a stored page's `html`: shows, wherever it is used by mistake, that `Page.content()` was meant
 KEPT_ELSEWHERE = "<p>kb: this page's HTML was left in the build cache; Page.content() reads it</p>"
 

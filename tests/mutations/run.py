@@ -287,6 +287,8 @@ MUTATIONS: list[Mutation] = [
              "return {p: v for p, v in doc.value_pos.items() if len(p) <= 2}",
              "return {p: (1, 1) for p, v in doc.value_pos.items() if len(p) <= 2}",
              ["tests/test_cache.py", "-k", "report_problems"]),
+    Mutation("the pages' downloads are not written", "scripts/kb/plugin.py",
+             "        data_files += self.downloads\n", "", ["tests/test_plugin.py", "-k", "written_once"]),
     Mutation("the shards' cache key leaves out an entry's text", "scripts/kb/shards.py",
              '[[e.get("title", ""), e.get("text", ""), e.get("tags") or [], e.get("boost", 1)] for e in group]',
              '[[e.get("title", ""), e.get("tags") or [], e.get("boost", 1)] for e in group]',
