@@ -278,3 +278,30 @@ def test_claim_files_from_the_cache_report_problems_where_a_cold_check_does(tmp_
     assert warm == cold
     assert any(f"first at {first.relative_to(root).as_posix()}:" in line for line in cold)
     assert any(" KB309 " in line or " KB304 " in line for line in cold)
+
+
+def test_a_rebuild_links_the_search_shards_that_hold_what_the_site_before_holds(tmp_path):
+    """The search index in shards goes to a new folder at every change (kb.shards names it by a
+    hash of its files), but each of its files that holds the same bytes under the same name as
+    in the site before is linked from there instead of written; the others are written."""
+    root = in_shards(copy_repo(tmp_path / "kb"))
+    site = tmp_path / "site"
+
+    def shard_files() -> dict[str, tuple[bytes, int]]:
+        (folder,) = (site / "search").glob("kb-*")
+        return {p.relative_to(folder).as_posix(): (p.read_bytes(), p.stat().st_ino)
+                for p in folder.rglob("*") if p.is_file()}
+
+    build(root, site)
+    first = shard_files()
+    edit_first_statement(root, "Qwxzedit")
+    after, _, _ = build(root, site)
+    now = shard_files()
+    same = [name for name in now if name in first and now[name][0] == first[name][0]]
+    other = [name for name in now if name not in first or now[name][0] != first[name][0]]
+    assert len(same) > 10 and other
+    assert [name for name in same if now[name][1] != first[name][1]] == []
+    assert [name for name in other if name in first and now[name][1] == first[name][1]] == []
+    cold_root = in_shards(copy_repo(tmp_path / "cold-kb"))
+    edit_first_statement(cold_root, "Qwxzedit")
+    assert after == build(cold_root, tmp_path / "cold")[0]

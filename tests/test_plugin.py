@@ -10,7 +10,7 @@ import subprocess
 import threading
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bench.corpus import insert_token
@@ -283,3 +283,30 @@ def test_the_generated_files_are_written_once_with_the_pages(tmp_path, monkeypat
                        if p.suffix in (".bib", ".json") and p.parent.name in ("compounds", "references", "data"))
     assert len(downloads) > 50 and "data/claims.json" in downloads
     assert sorted(written) == sorted(set(written)) and set(downloads) <= set(written)
+
+
+@settings(max_examples=400, deadline=None)
+@given(base=st.sampled_from(["https://kb.example.org/", "https://kb.example.org/sub/dir/", "http://h:8000/",
+                             "https://kb.example.org", "https://kb.example.org/a//b/", "https://h/x;p/",
+                             "https://h/?q=1", "https://h/#top", "https://h/%7Euser/", "file:///srv/site/"]),
+       url=st.one_of(st.text(alphabet="ab./-_0", max_size=12), st.text(alphabet="ab.-_/:?#%;~ 0", max_size=14)))
+@example(base="https://kb.example.org/", url="a/../b.html")
+@example(base="https://kb.example.org/", url="a//b.html")
+def test_a_generated_page_canonical_address_is_the_one_urljoin_makes(base, url):
+    """A generated page's canonical address, joined as text where that is what urljoin makes
+    (kb.plugin.canonical), is MkDocs' own: urljoin(base, url) and its path; anything else is
+    left to urljoin."""
+    from urllib.parse import urljoin, urlsplit
+
+    from kb import plugin
+
+    made = plugin.canonical(base, url)
+    assert made is None or made == (urljoin(base, url), urlsplit(urljoin(base, url)).path)
+
+
+def test_every_generated_page_of_the_real_site_takes_the_plain_canonical_address(site):
+    from kb import plugin
+
+    pages = [p.relative_to(site).as_posix() for p in site.rglob("*.html")]
+    assert len(pages) > 80
+    assert [url for url in pages if plugin.canonical("https://serine-glycine-kb.example.org/", url) is None] == []

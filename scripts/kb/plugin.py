@@ -44,6 +44,7 @@ session: its state lives on the instance, not in module globals.
 from __future__ import annotations
 
 import base64
+import functools
 import gc
 import hashlib
 import json
@@ -54,6 +55,7 @@ import re
 import shutil
 from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
 from material.plugins.search.plugin import SearchIndex as MaterialSearchIndex
@@ -135,6 +137,7 @@ class KBPlugin(BasePlugin[KBConfig]):
         if self.search_index is not None:
             self.search_index.shards = self.config.search_shards
             self.search_index.shard_folder = Path(config.site_dir) / "search"
+            self.search_index.shards_before = self.final_site / "search" if self.final_site is not None else None
             self.search_index.jobs = self.jobs()
         return config
 
@@ -389,6 +392,15 @@ class DataPage(Page):
         super().__init__(title, file, config)
         self.generated = generated
 
+    def _set_canonical_url(self, base: str | None) -> None:
+        """MkDocs' canonical address (urljoin(base, url)) and its path, joined as text where that
+        is what urljoin makes (`canonical`): two address parses a page were a third of making it."""
+        made = canonical(base, self.url) if base else None
+        if made is None:
+            super()._set_canonical_url(base)
+        else:
+            self.canonical_url, self.abs_url = made
+
     @property
     def content(self) -> str | None:
         return self._content
@@ -435,6 +447,30 @@ class DataPage(Page):
     @present_anchor_ids.setter
     def present_anchor_ids(self, value: object) -> None:
         pass  # the ids come from the generated page
+
+
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9_\-][A-Za-z0-9_\-./]*\Z")  # no scheme, query, fragment or escape
+
+
+@functools.lru_cache(maxsize=8)
+def _base_path(base: str) -> str | None:
+    """The path of a site address that urljoin extends as text: one with a scheme and host, no
+    query or fragment, no parameters and no empty segment; else None."""
+    parts = urlsplit(base)
+    plain = parts.scheme and parts.netloc and base == f"{parts.scheme}://{parts.netloc}{parts.path}"
+    if not plain or not parts.path.endswith("/") or ";" in parts.path or "//" in parts.path:
+        return None
+    return parts.path
+
+
+def canonical(base: str, url: str) -> tuple[str, str] | None:
+    """(urljoin(base, url), its path) for a site address ending in "/" and a plain relative
+    address (letters, digits, "-", "_", ".", "/"; no "." or ".." segment, no empty one), made as
+    text; None for anything else (urljoin makes it)."""
+    path = _base_path(base)
+    if path is None or not _PLAIN_PATH.match(url) or "//" in url or "/." in "/" + url:
+        return None
+    return base + url, path + url
 
 
 NAV_TEMPLATE = "partials/nav.html"  # the theme's navigation, the same on every page outside it
@@ -526,6 +562,7 @@ class DataSearchIndex(MaterialSearchIndex):
     shard_folder: Path | None = None  # where the shards go: the site's search/ folder
     store: cache.Cache | None = None  # the build cache, for the words of the pages (kb.shards)
     jobs = 1  # processes to read the pages' words on (kb.shards, kb.workers)
+    shards_before: Path | None = None  # the search folder of the site before, if any (`_shards_before`)
 
     def add_entry_from_context(self, page: Page) -> None:
         if isinstance(page, DataPage):
@@ -546,10 +583,21 @@ class DataSearchIndex(MaterialSearchIndex):
         if not wanted or prev is not None or self.shard_folder is None:
             return super().generate_search_index(prev)
         config = {key: self.config[key] for key in ["lang", "separator", "pipeline", "fields"]}
-        config["kb_shards"] = manifest = shards.write(self.entries, config, self.shard_folder, self.store, self.jobs)
+        before = _shards_before(self.shards_before)
+        config["kb_shards"] = manifest = shards.write(
+            self.entries, config, self.shard_folder, self.store, self.jobs,
+            lambda data, dest, name: _publish(data, str(dest), before / name if before else None))
         log.info(f"kb: search index in shards: {manifest['docs']} entries, {len(manifest['vocab'])} word lists "
                  f"(search/{manifest['path']})")
         return json.dumps({"config": config, "docs": []}, separators=(",", ":"), default=str)
+
+
+def _shards_before(search: Path | None) -> Path | None:
+    """The shards' folder in the site before's search folder, if it holds one (kb.shards names it
+    by a hash of its files): a file there that holds what this build writes under the same name
+    is linked (`_publish`)."""
+    found = sorted(search.glob("kb-*")) if search is not None and search.is_dir() else []
+    return found[0] if len(found) == 1 and found[0].is_dir() else None
 
 
 _SEARCH_ATTRIBUTE = re.compile(r'data-search-\w+="[^"]+"')

@@ -40,7 +40,7 @@ import re
 from array import array
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from itertools import accumulate
 from pathlib import Path
@@ -103,14 +103,16 @@ def too_large(entries: list[dict]) -> bool:
 
 
 def write(entries: list[dict], config: dict, folder: Path, store: cache.Cache | None = None,
-          jobs: int | None = 1) -> dict:
+          jobs: int | None = 1, publish: Callable[[bytes, Path, str], None] | None = None) -> dict:
     """Write the shards of `entries` (Material's search entries, in order) under folder/; return
     the manifest the worker reads (search_index.json's config.kb_shards). The postings of each
     run of POSTINGS_PAGES pages are kept in `store` (kb.cache, kind "postings"), so that a rebuild
     gathers again only the runs that changed, and so is what each page of a run shows and weighs
     (kind "words", one entry per run: one file per page cost more to make than the words), so
     that it reads again only the pages that changed, on `jobs` processes (kb.workers); the files
-    are the same from a cold cache or a warm one, on one process or several."""
+    are the same from a cold cache or a warm one, on one process or several. `publish(bytes, path,
+    name)`, if given, puts each file in place (kb.plugin: linked from the site before where that
+    holds the same bytes under the same name); else each is written."""
     separator = re.compile(config.get("separator") or r"[\s\-]+")
     stop = STOP_WORDS if "stopWordFilter" in (config.get("pipeline") or []) else []
     drop = frozenset(stop)
@@ -199,9 +201,11 @@ def write(entries: list[dict], config: dict, folder: Path, store: cache.Cache | 
     version = cache.digest(*(part for name, blob in blobs.items() for part in (name, blob)))[:12]
     base = folder / f"kb-{version}"
     for name, blob in blobs.items():
-        path = base / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(blob)
+        if publish is not None:
+            publish(blob, base / name, name)
+        else:
+            (base / name).parent.mkdir(parents=True, exist_ok=True)
+            (base / name).write_bytes(blob)
     return {"path": f"kb-{version}/", "docs": len(docs), "chunk": DOCS_PER_CHUNK, "groups": MAX_GROUPS,
             "steps": WEIGHT_STEPS, "stop": stop, "vocab": sorted(_key(p) for p in vocab)}
 
