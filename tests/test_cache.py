@@ -126,13 +126,13 @@ def test_an_entry_in_two_parts_checks_each_part_on_its_own(tmp_path):
     from kb import cache
 
     store = cache.Cache(tmp_path, "f")
-    name = store.put_parts("rendered", "k1", ("meta", [1, 2]), b"<h1>page</h1>")
-    assert store.get_head("rendered", "k1") == (("meta", [1, 2]), name)
+    name, head = store.put_parts("rendered", "k1", ("meta", [1, 2]), b"<h1>page</h1>")
+    assert store.get_head("rendered", "k1") == (("meta", [1, 2]), name, head)
     assert store.get_tail("rendered", "k1") == store.get_tail("rendered", "k1", name) == b"<h1>page</h1>"
     store.put_parts("rendered", "k1", ("meta", [1, 2]), b"<h1>another version</h1>")  # another build's
     assert store.get_tail("rendered", "k1", name) is None, "the HTML of that hash, or none"
     store.put_parts("rendered", "k1", ("meta", [1, 2]), b"<h1>page</h1>")
-    assert name == cache.Cache(tmp_path / "other", "f").put_parts("rendered", "k2", (), b"<h1>page</h1>"), \
+    assert name == cache.Cache(tmp_path / "other", "f").put_parts("rendered", "k2", (), b"<h1>page</h1>")[0], \
         "the name is the bytes' hash: the same bytes, the same name"
     path = next(tmp_path.glob("f/rendered/*/k1"))
     data = path.read_bytes()
@@ -304,4 +304,27 @@ def test_a_rebuild_links_the_search_shards_that_hold_what_the_site_before_holds(
     assert [name for name in other if name in first and now[name][1] == first[name][1]] == []
     cold_root = in_shards(copy_repo(tmp_path / "cold-kb"))
     edit_first_statement(cold_root, "Qwxzedit")
+    assert after == build(cold_root, tmp_path / "cold")[0]
+
+
+def test_a_download_that_changes_under_an_unchanged_page_is_written_again(tmp_path):
+    """A download read back from the cache is named by the page's cached data, which holds it
+    (kb.render.Download.made_of): an entry of references.bib given a field the pages do not show
+    changes the citing pages' downloads, not their HTML, and the rebuilt site holds the new
+    downloads, as a cold build's does."""
+    root = copy_repo(tmp_path / "kb")
+    site = tmp_path / "site"
+    first, _, _ = build(root, site)
+    bib = root / "references.bib"
+    text = bib.read_text(encoding="utf-8")
+    at = text.index("@article{malkesman2012acute,") + len("@article{malkesman2012acute,")
+    bib.write_text(text[:at] + "\n  keywords = {Qwxzkeyword}," + text[at:], encoding="utf-8")
+    after, _, _ = build(root, site)
+    changed = sorted(rel for rel in after if after[rel] != first.get(rel))
+    downloads = [rel for rel in changed if rel.endswith(".bib") and not rel.startswith("data/")]
+    assert all(b"Qwxzkeyword" in after[rel] for rel in downloads)
+    # pages that show the study but not the field: their downloads changed, their HTML did not
+    assert [rel for rel in downloads if rel[: -len(".bib")] + ".html" not in changed]
+    cold_root = copy_repo(tmp_path / "cold-kb")
+    (cold_root / "references.bib").write_text(bib.read_text(encoding="utf-8"), encoding="utf-8")
     assert after == build(cold_root, tmp_path / "cold")[0]

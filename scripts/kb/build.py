@@ -236,9 +236,9 @@ def render(checked: Checked, jobs: int | None = None, store: cache.Cache | None 
             blocks = renderer.block_jobs()  # most pages render: the findings' blocks first, each once
             renderer.keep_blocks(workers.map_ordered(lambda j: blocks[j](), len(blocks), jobs))
         made = workers.map_ordered(lambda j: _made(store, book, *todo[missed[j]]), len(missed), jobs)
-        for i, (value, used, name) in zip(missed, made, strict=True):
+        for i, (value, used, (name, head)) in zip(missed, made, strict=True):
             if store and used:  # a page left in the cache: read from there, or made again
-                todo[i][2].attach(value, _Stored(store, used[0][1], name, todo[i][1]))
+                todo[i][2].attach(value, _Stored(store, used[0][1], name, todo[i][1], head))
             done[i] = value, used
 
         files: dict[str, Page | str] = {}
@@ -247,7 +247,8 @@ def render(checked: Checked, jobs: int | None = None, store: cache.Cache | None 
             value, used = result
             if i < len(page_jobs):
                 page, downloads = value
-                files.update((path, Download(text)) for path, text in downloads.items())
+                files.update((path, text if isinstance(text, Download) else _download(text))
+                             for path, text in downloads.items())
                 files[page_jobs[i][0]] = page
             else:
                 files[exported[i - len(page_jobs)][0]] = value
@@ -281,8 +282,9 @@ class _Stored:
     the page's metadata), or, if the cache no longer holds that HTML (another build in the same
     folder cleared the entry, or kept another version of the page there), rendered again by its job."""
 
-    def __init__(self, store: cache.Cache, key: str, name: str, make: Callable[[], Any]) -> None:
+    def __init__(self, store: cache.Cache, key: str, name: str, make: Callable[[], Any], head: str = "") -> None:
         self.store, self.key, self.name, self.make = store, key, name, make  # name: the HTML's hash
+        self.head = head  # the hash of the data kept beside it (headings, metadata, downloads...)
 
     def read(self) -> str | None:
         """The HTML (or a data file's text) as kept, if the cache still holds it."""
@@ -317,6 +319,7 @@ def _page_light(finished: tuple[Page, dict[str, str]]) -> tuple[Page, dict[str, 
 
 def _page_attach(finished: tuple[Page, dict[str, str]], stored: _Stored) -> None:
     finished[0].load, finished[0].kept = stored, stored.name
+    finished[1].update([(path, _download(text, f"{stored.head} {path}")) for path, text in finished[1].items()])
 
 
 def _page_back(head: object, stored: _Stored) -> tuple[Page, dict[str, str]] | None:
@@ -325,9 +328,18 @@ def _page_back(head: object, stored: _Stored) -> tuple[Page, dict[str, str]] | N
         return None
     headings, meta, search, anchors, links, downloads = head
     if not (isinstance(headings, list) and isinstance(meta, dict) and isinstance(search, list)
-            and isinstance(anchors, frozenset) and isinstance(links, tuple) and isinstance(downloads, dict)):
+            and isinstance(anchors, frozenset) and isinstance(links, tuple) and isinstance(downloads, dict)
+            and all(isinstance(text, str) for text in downloads.values())):
         return None
-    return Page(KEPT_ELSEWHERE, headings, meta, search, anchors, links, load=stored, kept=stored.name), downloads
+    return (Page(KEPT_ELSEWHERE, headings, meta, search, anchors, links, load=stored, kept=stored.name),
+            {path: _download(text, f"{stored.head} {path}") for path, text in downloads.items()})
+
+
+def _download(text: str, made_of: str = "") -> Download:
+    made = Download(text)
+    if made_of:
+        made.made_of = made_of
+    return made
 
 
 def _text_back(head: object, stored: _Stored) -> str | None:
@@ -351,26 +363,26 @@ def _reused(store: cache.Cache, book: deps.Book, job: str, kept: _Kept,
     trace, then, output = deps.trace_of(head[0]), head[1], head[2]
     if trace is None or then != book.digest(trace):
         return None
-    known = kept.back(output, _Stored(store, key, found[1], make))
+    known = kept.back(output, _Stored(store, key, found[1], make, found[2]))
     return None if known is None else (known, [("rendered", key)])
 
 
 def _made(store: cache.Cache | None, book: deps.Book, job: str, make: Callable[[], T],
-          kept: _Kept) -> tuple[T, list[tuple[str, str]], str]:
+          kept: _Kept) -> tuple[T, list[tuple[str, str]], tuple[str, str]]:
     """What make() makes, kept in the cache for the next build with the records it read (its
     trace, kb.deps) and a digest of what they held; what is sent back is then its light form
-    (`_Kept`), with the hash of what was left in the cache."""
+    (`_Kept`), with the hashes of what was left in the cache (its bytes', its data's)."""
     with deps.Recording() as reads:
         made = make()
     if not store:
-        return made, [], ""
+        return made, [], ("", "")
     trace = tuple(sorted(reads.tokens, key=deps.order))
     key = cache.digest("rendered", job)
     head, tail = kept.parts(made)
-    name = store.put_parts("rendered", key, (trace, book.digest(trace), head), tail)
-    if name is None:
-        return made, [], ""  # not kept: sent back whole
-    return kept.light(made), [("rendered", key)], name
+    names = store.put_parts("rendered", key, (trace, book.digest(trace), head), tail)
+    if names is None:
+        return made, [], ("", "")  # not kept: sent back whole
+    return kept.light(made), [("rendered", key)], names
 
 
 def watched(book: deps.Book, kb: model.KB) -> model.KB:

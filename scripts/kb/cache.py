@@ -130,22 +130,22 @@ class Cache:
             return False  # a cache that cannot be written is a cache that misses
         return True
 
-    def put_parts(self, kind: str, key: str, head: Any, tail: bytes) -> str | None:
+    def put_parts(self, kind: str, key: str, head: Any, tail: bytes) -> tuple[str, str] | None:
         """Keep plain data (as put_data) and bytes beside it, each with a hash of its own, so that
         the data is read without the bytes (get_head) and the bytes only where they are needed
-        (get_tail): a page's metadata and its HTML. Returns the bytes' hash (it names them: the
-        same hash, the same bytes), or None if they could not be kept."""
+        (get_tail): a page's metadata and its HTML. Returns the bytes' hash and the data's (each
+        names what it hashes: the same hash, the same bytes), or None if they could not be kept."""
         try:
             data = marshal.dumps(head)
         except ValueError:
             return None
-        tail_sum = _sum(tail)
-        kept = self._write(kind, key, _sum(data) + len(data).to_bytes(8, "little") + data + tail_sum + tail)
-        return tail_sum.hex() if kept else None
+        tail_sum, head_sum = _sum(tail), _sum(data)
+        kept = self._write(kind, key, head_sum + len(data).to_bytes(8, "little") + data + tail_sum + tail)
+        return (tail_sum.hex(), head_sum.hex()) if kept else None
 
-    def get_head(self, kind: str, key: str) -> tuple[object, str] | None:
-        """The data kept with put_parts, read without its bytes, and the bytes' hash; None if
-        missing or damaged."""
+    def get_head(self, kind: str, key: str) -> tuple[object, str, str] | None:
+        """The data kept with put_parts, read without its bytes, the bytes' hash and the data's
+        (the same hash, the same data); None if missing or damaged."""
         try:
             with open(self._path(kind, key), "rb") as fh:
                 top = fh.read(_HASH + 8)
@@ -156,7 +156,7 @@ class Cache:
         if len(top) < _HASH + 8 or len(tail_sum) < _HASH or _sum(data) != top[:_HASH]:
             return None
         try:
-            return marshal.loads(data), tail_sum.hex()
+            return marshal.loads(data), tail_sum.hex(), top[:_HASH].hex()
         except (EOFError, ValueError, TypeError):
             return None
 

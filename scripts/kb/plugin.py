@@ -280,7 +280,8 @@ class KBPlugin(BasePlugin[KBConfig]):
             unread, its hash: kb.build, the same hash, the same content; its metadata, headings and
             title), a generated file's digest. The pages come first, then the generated files."""
             if i >= len(pages):
-                return cache.digest("file", data_files[i - len(pages)].content_bytes)
+                file = data_files[i - len(pages)]
+                return file.held() if isinstance(file, _Download) else cache.digest("file", file.content_bytes)
             page = pages[i]
             made_of = ("kept", page.generated.kept) if page.unread else ("content", page.content or "")
             return cache.digest("page", page.url, *made_of, json.dumps(page.meta, sort_keys=True),
@@ -517,12 +518,18 @@ class _Download:
 
     __slots__ = ("abs_dest_path", "dest_uri", "text", "written")
 
-    def __init__(self, dest_uri: str, abs_dest_path: str, text: str) -> None:
+    def __init__(self, dest_uri: str, abs_dest_path: str, text: render.Download) -> None:
         self.dest_uri, self.abs_dest_path, self.text, self.written = dest_uri, abs_dest_path, text, False
 
     @property
     def content_bytes(self) -> bytes:
         return self.text.encode("utf-8")
+
+    def held(self) -> str:
+        """What it holds (`KBPlugin.prebuild`): named by where the build cache keeps it, if it was
+        read from there, else by its bytes' digest."""
+        made_of = self.text.made_of
+        return cache.digest("download", made_of) if made_of else cache.digest("file", self.content_bytes)
 
 
 MAX_LINK_WARNINGS = 20  # a template's broken link repeats on every page: the first few say it

@@ -83,9 +83,11 @@ class Page:
 class Download(str):
     """A page's citation download (its references as BibTeX or CSL-JSON, kb.cite): a file only
     its generated page links to, so the site writes it without MkDocs knowing it as a file
-    (kb.plugin: a hand-written page may not link to one)."""
+    (kb.plugin: a hand-written page may not link to one). `made_of`, for a download read back
+    from the build cache, names it there (the hash of the page's cached data, which holds it,
+    and its path): the same name, the same text, known without hashing the text."""
 
-    __slots__ = ()
+    made_of = ""
 
 
 # a stored page's `html`: shows, wherever it is used by mistake, that `Page.content()` was meant
