@@ -280,3 +280,20 @@ def test_an_edit_writes_again_only_its_finding_s_part_of_the_exports(tmp_path, m
     path.write_text(path.read_text(encoding="utf-8").replace("Qwxzedit ", "Qwxzagain ", 1), encoding="utf-8")
     again, fresh = rendered(root, {}, cache.Cache(root / ".cache", "test")), rendered(root, {}, None)
     assert again["data/claims.json"] == fresh["data/claims.json"] and again["data/claims.csv"] == fresh["data/claims.csv"]
+
+
+def test_records_named_a_class_at_a_time_get_the_names_they_get_one_by_one():
+    """Book.prime names every record the real model's containers hold, a class at a time
+    (kb.deps._Canon.name_all): each gets the very name it gets when met one by one, so that a
+    trace's digest does not depend on which way its records were named."""
+    kb = build.check(REPO, jobs=1).kb
+    primed, one_by_one = deps.Book(), deps.Book()
+    build.watched(primed, kb)
+    build.watched(one_by_one, kb)
+    primed.prime()
+    named = len(primed._canon.names)
+    records = [v for c in one_by_one.containers.values()
+               for v in (dict.values(c) if isinstance(c, dict) else list.__iter__(c)) if deps._is_record(v)]
+    assert {type(r).__name__ for r in records} >= {"Claim", "Tally", "Entity", "Reference"}
+    assert [primed.text(r) for r in records] == [one_by_one.text(r) for r in records]
+    assert named == len({id(r) for r in records})  # each named by prime, before text() asked

@@ -228,6 +228,8 @@ def render(checked: Checked, jobs: int | None = None, store: cache.Cache | None 
         todo += [(f"export {path}", make, _TEXT) for path, make in exported]
         # First, here, what the cache holds for each job whose records did not change; then the
         # others, on every core.
+        if store:
+            book.prime()
         done = [_reused(store, book, name, kept, make) if store else None for name, make, kept in todo]
         missed = [i for i, known in enumerate(done) if known is None]
         # the data files first: each reads the whole corpus, and a worker's last chunk should be short

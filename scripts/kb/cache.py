@@ -94,18 +94,21 @@ class Cache:
     def __init__(self, folder: Path, fingerprint: str):
         self.root = folder
         self.folder = folder / fingerprint
+        self._folder = os.fspath(self.folder)
         self.used: dict[str, set[str]] = {kind: set() for kind in KINDS}  # keys this build used
         self._made: set[Path] = set()  # the folders this cache (in this process or its parent) made
 
     def note(self, kind: str, keys: Iterable[str]) -> None:
         self.used[kind].update(keys)
 
-    def _path(self, kind: str, key: str) -> Path:
-        return self.folder / kind / key[:2] / key
+    def _path(self, kind: str, key: str) -> str:
+        """An entry's file, as text (a Path per entry cost a sixth of reading 4,400 pages' heads)."""
+        return os.path.join(self._folder, kind, key[:2], key)
 
     def get(self, kind: str, key: str) -> bytes | None:
         try:
-            data = self._path(kind, key).read_bytes()
+            with open(self._path(kind, key), "rb") as fh:
+                data = fh.read()
         except OSError:
             return None
         value = data[_HASH:]
@@ -117,7 +120,7 @@ class Cache:
         self._write(kind, key, _sum(value) + value)
 
     def _write(self, kind: str, key: str, data: bytes) -> bool:
-        path = self._path(kind, key)
+        path = Path(self._path(kind, key))
         try:
             if path.parent not in self._made:
                 path.parent.mkdir(parents=True, exist_ok=True)

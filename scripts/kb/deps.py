@@ -22,6 +22,9 @@ import hashlib
 import marshal
 import operator
 from collections.abc import Collection, Iterable, Iterator
+from functools import partial
+from itertools import repeat
+from operator import methodcaller
 from typing import Any
 
 from .bib import Reference
@@ -161,6 +164,12 @@ class Book:
             known = self._values[token] = hashlib.blake2b(f"{token!r}\n{now}".encode(), digest_size=20).digest()
         return known
 
+    def prime(self) -> None:
+        """Name every record the containers hold directly (`_Canon.name_all`), before the traces
+        are checked: one class at a time, in C, instead of one record at a time as each is met."""
+        for found in self.containers.values():
+            self._canon.name_all(dict.values(found) if isinstance(found, dict) else list.__iter__(found))
+
     def text(self, value: Any) -> str:
         """A value as text that changes whenever the value does (a record: its kind and digest,
         worked out once per build, `_Canon`)."""
@@ -213,6 +222,28 @@ class _Canon:
                                              f"{hashlib.blake2b(self.data(value), digest_size=20).hexdigest()}")
         return known
 
+    def name_all(self, values: Iterable[Any]) -> None:
+        """Name the records among values that are not named yet, as `__call__` names each, a class
+        at a time: their fields in marshal's first format, hashed and named by C calls, with no
+        Python frame per record. A class whose fields marshal does not write is left to `__call__`."""
+        by_class: dict[type, list[Any]] = {}
+        names = self.names
+        for value in values:
+            kind = type(value)
+            if kind not in _REPR and id(value) not in names and (kind in self.fields or _is_record(value)):
+                by_class.setdefault(kind, []).append(value)
+        for kind, records in by_class.items():
+            fields = self.fields.get(kind)
+            if fields is None:
+                fields = self.fields[kind] = operator.attrgetter(*_fields(records[0]))
+            try:
+                data = list(map(marshal.dumps, zip(repeat(kind.__qualname__), map(fields, records)), repeat(0)))
+            except ValueError:
+                continue
+            hashed = map(methodcaller("hexdigest"), map(_BLAKE20, data))
+            names.update(zip(map(id, records), map(f"{kind.__qualname__}:".__add__, hashed), strict=True))
+            self.kept.extend(records)
+
     def data(self, value: Any) -> bytes:
         """A record as bytes: its class and its fields' values in marshal's first format (plain
         data written as it is, never as a reference to an object seen before, so that equal
@@ -228,6 +259,11 @@ class _Canon:
 
 
 _PLAIN = (dict, str, int, float, bool, type(None))  # values whose repr is complete and stable
+_BLAKE20 = partial(hashlib.blake2b, digest_size=20)
+
+
+def _is_record(value: Any) -> bool:
+    return isinstance(value, Reference) or (dataclasses.is_dataclass(value) and not isinstance(value, type))
 _REPR = frozenset(_PLAIN)  # (their exact classes, found first)
 
 
