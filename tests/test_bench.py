@@ -39,3 +39,22 @@ def test_bench_smoke(tmp_path, shards):
         assert int(last["search_shards"]) > 10 and "search_index_s" not in last
     else:
         assert float(last["search_index_s"]) > 0 and "search_shards" not in last  # lunr, built in node
+
+
+def test_the_benchmark_builds_with_the_engine_beside_it(tmp_path):
+    """The benchmark's builds import the engine from the folder the benchmark comes from, not from
+    whatever copy an editable install points at: a clone of the project measures its own code."""
+    import shutil
+    from pathlib import Path
+
+    scripts = Path(__file__).resolve().parents[1] / "scripts"
+    copy = tmp_path / "scripts"
+    for package in ("bench", "kb"):
+        shutil.copytree(scripts / package, copy / package, ignore=shutil.ignore_patterns("__pycache__"))
+    elsewhere = tmp_path / "corpus"  # where the benchmark's builds run
+    elsewhere.mkdir()
+    probe = ("import subprocess, sys; from bench.build import mkdocs_env; "
+             "print(subprocess.run([sys.executable, '-c', 'import kb; print(kb.__file__)'], env=mkdocs_env(), "
+             f"cwd={str(elsewhere)!r}, capture_output=True, text=True, check=True).stdout)")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=copy, capture_output=True, text=True, check=True)
+    assert Path(out.stdout.strip()).resolve() == (copy / "kb" / "__init__.py").resolve()

@@ -514,7 +514,7 @@ class DataFile(File):
 class _Download:
     """A page's citation download (kb.render.Download), written with the pages as a DataFile is,
     but never a MkDocs file: there are two per citing page (8,800 at 10,000 claims), and making
-    them files cost MkDocs' file list a third of its work on a warm rebuild."""
+    them files was a fifth of handing the generated files to MkDocs on a warm rebuild."""
 
     __slots__ = ("abs_dest_path", "dest_uri", "text", "written")
 
