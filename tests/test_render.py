@@ -12,8 +12,6 @@ import jinja2
 import pytest
 
 from kb import build
-from kb.pagemeta import as_text
-from kb.render import Page
 from kbtest import FIXTURES, make_kb, mkdocs, site_project
 
 GOLDEN = FIXTURES.parent / "golden" / "tiny"
@@ -31,7 +29,7 @@ def rendered(tmp_path_factory) -> dict[str, str]:
 
 def test_pages_match_golden_files(rendered):
     """Each generated file as docs/ gets it (a page: its metadata, then its HTML)."""
-    texts = {rel: as_text(v) if isinstance(v, Page) else v for rel, v in rendered.items()}
+    texts = {rel: build.text_of(v) for rel, v in rendered.items()}
     if os.environ.get("KB_UPDATE_GOLDEN"):
         for rel, text in texts.items():
             (GOLDEN / rel).parent.mkdir(parents=True, exist_ok=True)

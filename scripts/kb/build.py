@@ -198,7 +198,8 @@ def _load_bib(root: Path, bib_file: str, store: cache.Cache | None) -> tuple[dic
     return refs, text, found
 
 
-def render(checked: Checked, jobs: int | None = None, store: cache.Cache | None = None) -> dict[str, Page | str]:
+def render(checked: Checked, jobs: int | None = None,
+           store: cache.Cache | None = None) -> dict[str, Page | Download | str]:
     """Every generated file (path relative to docs/ -> a Page or a data file's text). The pages
     render on `jobs` processes (kb.workers; default: every core), with the same result as on one.
     With a build cache (`store`), a page whose records did not change since it was last rendered
@@ -243,13 +244,13 @@ def render(checked: Checked, jobs: int | None = None, store: cache.Cache | None 
                 todo[i][2].attach(value, _Stored(store, used[0][1], name, todo[i][1], head))
             done[i] = value, used
 
-        files: dict[str, Page | str] = {}
+        files: dict[str, Page | Download | str] = {}
         for i, result in enumerate(done):
             assert result is not None
             value, used = result
             if i < len(page_jobs):
                 page, downloads = value
-                files.update((path, text if isinstance(text, Download) else _download(text))
+                files.update((path, text if isinstance(text, Download) else Download(text))
                              for path, text in downloads.items())
                 files[page_jobs[i][0]] = page
             else:
@@ -319,12 +320,12 @@ def _page_light(finished: tuple[Page, dict[str, str]]) -> tuple[Page, dict[str, 
     return dataclasses.replace(page, html=KEPT_ELSEWHERE), downloads
 
 
-def _page_attach(finished: tuple[Page, dict[str, str]], stored: _Stored) -> None:
+def _page_attach(finished: tuple[Page, dict[str, Any]], stored: _Stored) -> None:
     finished[0].load, finished[0].kept = stored, stored.name
-    finished[1].update([(path, _download(text, f"{stored.head} {path}")) for path, text in finished[1].items()])
+    finished[1].update([(path, Download(text, f"{stored.head} {path}")) for path, text in finished[1].items()])
 
 
-def _page_back(head: object, stored: _Stored) -> tuple[Page, dict[str, str]] | None:
+def _page_back(head: object, stored: _Stored) -> tuple[Page, dict[str, Download]] | None:
     """A finished page as the cache kept it, its HTML read when asked for; None for anything else."""
     if not (isinstance(head, tuple) and len(head) == 6):
         return None
@@ -334,14 +335,7 @@ def _page_back(head: object, stored: _Stored) -> tuple[Page, dict[str, str]] | N
             and all(isinstance(text, str) for text in downloads.values())):
         return None
     return (Page(KEPT_ELSEWHERE, headings, meta, search, anchors, links, load=stored, kept=stored.name),
-            {path: _download(text, f"{stored.head} {path}") for path, text in downloads.items()})
-
-
-def _download(text: str, made_of: str = "") -> Download:
-    made = Download(text)
-    if made_of:
-        made.made_of = made_of
-    return made
+            {path: Download(text, f"{stored.head} {path}") for path, text in downloads.items()})
 
 
 def _text_back(head: object, stored: _Stored) -> str | None:
@@ -399,12 +393,17 @@ def watched(book: deps.Book, kb: model.KB) -> model.KB:
     return dataclasses.replace(kb, **changes)
 
 
-def write(docs_dir: Path, files: dict[str, Page | str]) -> int:
+def text_of(item: Page | Download | str) -> str:
+    """A generated file's text as docs/ gets it (a page: its metadata, then its HTML)."""
+    return pagemeta.as_text(item) if isinstance(item, Page) else item.text if isinstance(item, Download) else item
+
+
+def write(docs_dir: Path, files: dict[str, Page | Download | str]) -> int:
     """Make the generated part of docs_dir hold exactly `files`; return how many files changed."""
     changed = 0
     for rel, item in sorted(files.items()):
         target = docs_dir / rel
-        data = (pagemeta.as_text(item) if isinstance(item, Page) else item).encode("utf-8")
+        data = text_of(item).encode("utf-8")
         if target.is_file() and target.read_bytes() == data:
             continue
         target.parent.mkdir(parents=True, exist_ok=True)

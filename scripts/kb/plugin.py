@@ -111,7 +111,7 @@ class KBPlugin(BasePlugin[KBConfig]):
     def __init__(self) -> None:
         self.command: str | None = None
         self.final_site: Path | None = None  # site/ while a `mkdocs build` builds into staging
-        self.pages: dict[str, render.Page | str] = {}  # docs-relative path -> generated page (or data file)
+        self.pages: dict[str, render.Page | render.Download | str] = {}  # docs-relative path -> generated file
         self.downloads: list[_Download] = []  # the pages' citation downloads, which MkDocs does not know
         self.nav: Any = None
         self.store: cache.Cache | None = None
@@ -516,19 +516,19 @@ class _Download:
     but never a MkDocs file: there are two per citing page (8,800 at 10,000 claims), and making
     them files was a fifth of handing the generated files to MkDocs on a warm rebuild."""
 
-    __slots__ = ("abs_dest_path", "dest_uri", "text", "written")
+    __slots__ = ("abs_dest_path", "dest_uri", "made", "written")
 
-    def __init__(self, dest_uri: str, abs_dest_path: str, text: render.Download) -> None:
-        self.dest_uri, self.abs_dest_path, self.text, self.written = dest_uri, abs_dest_path, text, False
+    def __init__(self, dest_uri: str, abs_dest_path: str, made: render.Download) -> None:
+        self.dest_uri, self.abs_dest_path, self.made, self.written = dest_uri, abs_dest_path, made, False
 
     @property
     def content_bytes(self) -> bytes:
-        return self.text.encode("utf-8")
+        return self.made.text.encode("utf-8")
 
     def held(self) -> str:
         """What it holds (`KBPlugin.prebuild`): named by where the build cache keeps it, if it was
         read from there, else by its bytes' digest."""
-        made_of = self.text.made_of
+        made_of = self.made.made_of
         return cache.digest("download", made_of) if made_of else cache.digest("file", self.content_bytes)
 
 

@@ -80,14 +80,17 @@ class Page:
         return next((name for level, _, name in self.headings if level == 1), "")
 
 
-class Download(str):
+@dataclass(frozen=True)
+class Download:
     """A page's citation download (its references as BibTeX or CSL-JSON, kb.cite): a file only
     its generated page links to, so the site writes it without MkDocs knowing it as a file
     (kb.plugin: a hand-written page may not link to one). `made_of`, for a download read back
     from the build cache, names it there (the hash of the page's cached data, which holds it,
-    and its path): the same name, the same text, known without hashing the text."""
+    and its path): the same name, the same text, known without hashing the text. (Not a str
+    subclass: making one copies the text, 150 MB at 50,000 claims.)"""
 
-    made_of = ""
+    text: str
+    made_of: str = field(default="", compare=False)
 
 
 # a stored page's `html`: shows, wherever it is used by mistake, that `Page.content()` was meant
