@@ -4,7 +4,8 @@ Content-addressed: an entry's key is a hash of everything that makes its value (
 a page's HTML and metadata, its address, and the build's fingerprint), so an entry is never
 stale, only unused. Ten kinds are kept:
 
-- `file`: a claim file as loaded and checked on its own (kb.build), under its bytes;
+- `file`: a claim file as loaded and checked on its own (kb.build), under its bytes, where each of
+  its values stands packed apart (kb.yamlload.PackedDoc);
 - `bib`: references.bib as read (kb.bib), under its bytes, and each of its entries as BibTeX
   (kb.cite.bibtex_entries, for the pages' downloads), under its text;
 - `rendered`: a generated page (or data file) as the engine finished it (headings, metadata,
@@ -20,8 +21,9 @@ stale, only unused. Ten kinds are kept:
 - `postings`: for such a site, a run of pages' entries and their words' postings (kb.shards),
   under the run's words and addresses;
 - `terms`: for such a site, each word's postings as the shards wrote them, with the pages' words
-  keys they were made from (kb.shards); one entry per site's search settings, used only for the
-  words no changed page weighs otherwise;
+  keys they were made from and each run's key in `postings` (kb.shards); one entry per site's
+  search settings, used only for the words no changed page weighs otherwise, and to put an
+  edited run's batch right;
 - `pieces`: each finding's part of claims.json and of claims.csv, under a digest of the finding
   (kb.render); one entry per export, so that an edit writes again only its finding's part;
 - `links`: from a link check that found nothing broken (kb.plugin), each generated page's HTML
