@@ -52,6 +52,10 @@ class Checked:
     warnings: list[Problem]
     bib_text: str
     dates: dict[str, str] | None = None  # data file -> date of its newest commit (history.py)
+    # references.bib was parsed anew (not taken from the build cache): bibtexparser's objects refer
+    # to each other, and only Python's cycle collector frees them (a check that took the file from
+    # the cache left no such garbage, even with every claim file parsed again)
+    parsed_bib: bool = False
 
 
 @contextlib.contextmanager
@@ -147,7 +151,7 @@ def _check(root: Path, claims_dir: str, bib_file: str, jobs: int | None, store: 
         problems += found
         unreadable |= bad
         docs.append(doc)
-    refs, bib_text, found = _load_bib(root, bib_file, store)
+    refs, bib_text, found, parsed_bib = _load_bib(root, bib_file, store)
     problems += found
     unreadable |= bib_text is None
     if not unreadable:
@@ -156,7 +160,7 @@ def _check(root: Path, claims_dir: str, bib_file: str, jobs: int | None, store: 
     if errors(problems):
         raise ValidationFailed(problems)
     return Checked(model.build([d for d in docs if d.data is not None], refs), sorted(problems), bib_text or "",
-                   history.last_changed(root, [d.path for d in docs] + [bib_file]))
+                   history.last_changed(root, [d.path for d in docs] + [bib_file]), parsed_bib)
 
 
 def _structures(root: Path) -> frozenset[str]:
@@ -165,23 +169,24 @@ def _structures(root: Path) -> frozenset[str]:
     return frozenset(p.name for p in folder.iterdir() if p.is_file()) if folder.is_dir() else frozenset()
 
 
-def _load_bib(root: Path, bib_file: str, store: cache.Cache | None) -> tuple[dict, str | None, list[Problem]]:
-    """The references, the file's text (None when the file as a whole cannot be read) and the
-    problems found. The size is checked before the file is read. With a build cache, a file
-    read before with the same bytes is taken from it (kind `bib`)."""
+def _load_bib(root: Path, bib_file: str,
+              store: cache.Cache | None) -> tuple[dict, str | None, list[Problem], bool]:
+    """The references, the file's text (None when the file as a whole cannot be read), the
+    problems found, and whether bibtexparser parsed it. The size is checked before the file is
+    read. With a build cache, a file read before with the same bytes is taken from it (kind `bib`)."""
     bib_path = root / bib_file
     if not bib_path.exists():
-        return {}, None, [Problem(bib_file, 1, 1, "KB401", f"{bib_file} is missing")]
+        return {}, None, [Problem(bib_file, 1, 1, "KB401", f"{bib_file} is missing")], False
     size = bib_path.stat().st_size
     if size > BIB_MAX_BYTES:
         return {}, None, [Problem(bib_file, 1, 1, "KB409", f"{bib_file} is {size:,} bytes; "
-                                  f"the limit is {BIB_MAX_BYTES:,}")]
+                                  f"the limit is {BIB_MAX_BYTES:,}")], False
     raw = bib_path.read_bytes()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        return {}, None, [Problem(bib_file, line, 1, "KB101", f"byte 0x{raw[exc.start]:02x} is not UTF-8")]
+        return {}, None, [Problem(bib_file, line, 1, "KB101", f"byte 0x{raw[exc.start]:02x} is not UTF-8")], False
     key = cache.digest("bib", bib_file, raw)
     known = bib.from_data(store.get_data("bib", key)) if store else None
     if known is not None:
@@ -189,13 +194,13 @@ def _load_bib(root: Path, bib_file: str, store: cache.Cache | None) -> tuple[dic
     else:
         loaded, found = load_bib(bib_file, text)
         if loaded is None:
-            return {}, None, found
+            return {}, None, found, True
         refs = loaded
         if store:
             store.put_data("bib", key, bib.to_data(refs, found))
     if store:
         store.note("bib", [key])
-    return refs, text, found
+    return refs, text, found, known is None
 
 
 def render(checked: Checked, jobs: int | None = None,
