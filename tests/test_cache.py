@@ -248,7 +248,8 @@ def test_claim_files_from_the_cache_report_problems_where_a_cold_check_does(tmp_
     """A claim file taken from the cache (kind "file") keeps where each value stands packed
     (kb.yamlload.PackedDoc): the problems the cross-file checks find in it then (the first place
     of an id used twice, a citation in a list) are reported at the same lines and columns as by
-    a check without a cache; and its records keep their lines in the model."""
+    a check without a cache; and its records, kept folded as the model takes them, make the model
+    a check without a cache makes, lines and all."""
     import shutil
 
     import pytest
@@ -257,11 +258,16 @@ def test_claim_files_from_the_cache_report_problems_where_a_cold_check_does(tmp_
     from kb.problems import ValidationFailed
 
     root = copy_repo(tmp_path / "kb")
+    edit_first_statement(root, "Qwxzfold    spaced")  # a run of spaces the model folds into one
     store_folder = tmp_path / "cache"
     build.check(root, jobs=1, store=cache.Cache(store_folder, "f"))  # every file kept
     warm_kb = build.check(root, jobs=1, store=cache.Cache(store_folder, "f")).kb  # every file from there
     cold_kb = build.check(root, jobs=1).kb
     assert [(c.id, c.file, c.line) for c in warm_kb.claims] == [(c.id, c.file, c.line) for c in cold_kb.claims]
+    # the records as the cache kept them folded (kb.model.folded) make the model a fresh load makes
+    assert warm_kb.claims == cold_kb.claims and warm_kb.background == cold_kb.background
+    assert warm_kb.entities == cold_kb.entities and len(warm_kb.claims) > 10
+    assert any("Qwxzfold spaced" in c.statement for c in warm_kb.claims)
     first = sorted(p for p in (root / "claims").glob("*.yaml"))[0]
     shutil.copy(first, first.with_name("zz-copy.yaml"))  # every id in it used twice, first in the kept file
     bib = root / "references.bib"  # a study's entry gone: the unchanged files citing it are wrong now

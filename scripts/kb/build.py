@@ -112,21 +112,22 @@ def _load_one(root: Path, path: Path, store: cache.Cache | None,
         bad = any(p.code == "KB201" for p in found)
     if store:
         kept = [dataclasses.astuple(p) for p in found]
-        store.put_data("file", key, (doc.data, *PackedDoc.pack(doc), kept, bad))
+        store.put_data("file", key, (doc.data, *PackedDoc.pack(doc), kept, bad, None if bad else model.folded(doc)))
     return doc, found, bad, key
 
 
 def _loaded_from_data(rel: str, value: object) -> tuple[Doc, list[Problem], bool] | None:
     """A claim file as the cache kept it (`_load_one`); None for anything else (a miss)."""
-    if not (isinstance(value, tuple) and len(value) == 5 and isinstance(value[1], dict)
-            and isinstance(value[2], bytes) and isinstance(value[3], list) and isinstance(value[4], bool)):
+    if not (isinstance(value, tuple) and len(value) == 6 and isinstance(value[1], dict)
+            and isinstance(value[2], bytes) and isinstance(value[3], list) and isinstance(value[4], bool)
+            and (value[5] is None or isinstance(value[5], list))):
         return None
-    data, few, packed, found, bad = value
+    data, few, packed, found, bad, folded = value
     try:
         problems = [Problem(*p) for p in found]
     except TypeError:
         return None
-    return PackedDoc(rel, data, few, packed), problems, bad
+    return PackedDoc(rel, data, few, packed, folded), problems, bad
 
 
 def _check(root: Path, claims_dir: str, bib_file: str, jobs: int | None, store: cache.Cache | None) -> Checked:

@@ -5,7 +5,7 @@ a page's HTML and metadata, its address, and the build's fingerprint), so an ent
 stale, only unused. Ten kinds are kept:
 
 - `file`: a claim file as loaded and checked on its own (kb.build), under its bytes, where each of
-  its values stands packed apart (kb.yamlload.PackedDoc);
+  its values stands packed apart, and its records as the model takes them (kb.yamlload.PackedDoc);
 - `bib`: references.bib as read (kb.bib), under its bytes, and each of its entries as BibTeX
   (kb.cite.bibtex_entries, for the pages' downloads), under its text;
 - `rendered`: a generated page (or data file) as the engine finished it (headings, metadata,

@@ -156,17 +156,20 @@ def build(docs: list[Doc], refs: dict[str, Reference]) -> KB:
     background: list[Background] = []
     for doc in docs:
         kind = file_kind(doc)
-        for key, i, item in records(doc):
+        found = list(records(doc))
+        folded = getattr(doc, "folded", None)  # a file from the build cache: its records folded there
+        if not (isinstance(folded, list) and len(folded) == len(found)):
+            folded = [_normalise(item) for _, _, item in found]
+        for (key, i, item), fields in zip(found, folded, strict=True):
             if kind == schema.CLAIM_FILE_KEY:
                 line = doc.at((key, i))[0]
-                fields = {k: _normalise(v) for k, v in item.items()}
                 if key == schema.CLAIM_FILE_KEY:
                     claims.append(Claim(file=doc.path, line=line, **fields))
                 else:
                     background.append(Background(file=doc.path, line=line, **fields))
             elif kind is not None:
                 title = refs[item["id"]].get("title") if kind in ("sources", "studies") else ""
-                entities[kind][item["id"]] = Entity(kind, item["id"], _normalise(item), title)
+                entities[kind][item["id"]] = Entity(kind, item["id"], fields, title)
     claims.sort(key=lambda c: c.id)
     background.sort(key=lambda b: b.id)
     by_entity: dict[tuple[str, str], list[Claim]] = defaultdict(list)
@@ -202,6 +205,12 @@ def build(docs: list[Doc], refs: dict[str, Reference]) -> KB:
               dict(methods_citing), dict(bg_entity), dict(bg_citation), dict(notes_of),
               list(tally.values()), {k: [tally[c.id] for c in cs] for k, cs in by_entity.items()},
               {k: [tally[c.id] for c in cs] for k, cs in by_citation.items()})
+
+
+def folded(doc: Doc) -> list:
+    """Each record of a file (validate.records' order) with its curators' text folded, as the model
+    takes it (kb.build keeps it with the file in the build cache: kb.yamlload.PackedDoc.folded)."""
+    return [_normalise(item) for _, _, item in records(doc)]
 
 
 def _normalise(value):

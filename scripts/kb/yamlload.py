@@ -64,8 +64,10 @@ class PackedDoc(Doc):
     value_pos and key_pos), unpacked only when asked for, as a problem's position is. Loading
     10,000 claims' positions was three quarters of reading them back from the cache."""
 
-    def __init__(self, path: str, data: Any, few: dict[Path, tuple[int, int]], packed: bytes) -> None:
+    def __init__(self, path: str, data: Any, few: dict[Path, tuple[int, int]], packed: bytes,
+                 folded: list | None = None) -> None:
         self.path, self.data, self._few, self._packed = path, data, few, packed
+        self.folded = folded  # its records as the model takes them (kb.model.folded), if kept
         self._unpacked: tuple[dict, dict] | None = None
 
     @staticmethod
