@@ -157,10 +157,9 @@ def build(docs: list[Doc], refs: dict[str, Reference]) -> KB:
     for doc in docs:
         kind = file_kind(doc)
         found = list(records(doc))
-        folded = getattr(doc, "folded", None)  # a file from the build cache: its records folded there
-        if not (isinstance(folded, list) and len(folded) == len(found)):
-            folded = [_normalise(item) for _, _, item in found]
-        for (key, i, item), fields in zip(found, folded, strict=True):
+        kept = getattr(doc, "folded", None)  # a file from the build cache: its records folded there
+        taken = kept if isinstance(kept, list) and len(kept) == len(found) else folded(doc)
+        for (key, i, item), fields in zip(found, taken, strict=True):
             if kind == schema.CLAIM_FILE_KEY:
                 line = doc.at((key, i))[0]
                 if key == schema.CLAIM_FILE_KEY:
