@@ -295,6 +295,11 @@ class _Stored:
         self.store, self.key, self.name, self.make = store, key, name, make  # name: the HTML's hash
         self.head = head  # the hash of the data kept beside it (headings, metadata, downloads...)
 
+    def downloads(self, texts: dict[str, str]) -> dict[str, Download]:
+        """A page's downloads, kept in the data beside its HTML: each named by that data's hash and
+        its path (the same name, the same text)."""
+        return {path: Download(text, f"{self.head} {path}") for path, text in texts.items()}
+
     def read(self) -> str | None:
         """The HTML (or a data file's text) as kept, if the cache still holds it."""
         kept = self.store.get_tail("rendered", self.key, self.name)
@@ -328,7 +333,7 @@ def _page_light(finished: tuple[Page, dict[str, str]]) -> tuple[Page, dict[str, 
 
 def _page_attach(finished: tuple[Page, dict[str, Any]], stored: _Stored) -> None:
     finished[0].load, finished[0].kept = stored, stored.name
-    finished[1].update([(path, Download(text, f"{stored.head} {path}")) for path, text in finished[1].items()])
+    finished[1].update(stored.downloads(finished[1]))
 
 
 def _page_back(head: object, stored: _Stored) -> tuple[Page, dict[str, Download]] | None:
@@ -341,7 +346,7 @@ def _page_back(head: object, stored: _Stored) -> tuple[Page, dict[str, Download]
             and all(isinstance(text, str) for text in downloads.values())):
         return None
     return (Page(KEPT_ELSEWHERE, headings, meta, search, anchors, links, load=stored, kept=stored.name),
-            {path: Download(text, f"{stored.head} {path}") for path, text in downloads.items()})
+            stored.downloads(downloads))
 
 
 def _text_back(head: object, stored: _Stored) -> str | None:

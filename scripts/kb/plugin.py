@@ -286,8 +286,7 @@ class KBPlugin(BasePlugin[KBConfig]):
             unread, its hash: kb.build, the same hash, the same content; its metadata, headings and
             title), a generated file's digest. The pages come first, then the generated files."""
             if i >= len(pages):
-                file = data_files[i - len(pages)]
-                return file.held() if isinstance(file, _Download) else cache.digest("file", file.content_bytes)
+                return data_files[i - len(pages)].held()
             page = pages[i]
             made_of = ("kept", page.generated.kept) if page.unread else ("content", page.content or "")
             return cache.digest("page", page.url, *made_of, json.dumps(page.meta, sort_keys=True),
@@ -515,6 +514,10 @@ class DataFile(File):
     def copy_file(self, dirty: bool = False) -> None:
         if not self.written:
             super().copy_file(dirty)
+
+    def held(self) -> str:
+        """What it holds (`KBPlugin.prebuild`): its bytes' digest."""
+        return cache.digest("file", self.content_bytes)
 
 
 class _Download:

@@ -350,10 +350,10 @@ class _Before:
 
     MAX_CHANGED = 200  # pages: beyond this many, making every word's postings is as quick
 
-    def __init__(self, members: dict[str, tuple[int, str]], old_reads: dict[int, list], old_keys: list[str],
-                 parts: list[str], words: dict[int, dict]) -> None:
-        self.members, self.old_reads, self.old_keys = members, old_reads, old_keys
-        self.parts, self.words = parts, words  # each run's key then (by its place); run start -> its "words" entry
+    def __init__(self, members: dict[str, tuple[int, str]], old_reads: dict[int, list], parts: dict[int, str],
+                 words: dict[int, dict]) -> None:
+        self.members, self.old_reads = members, old_reads
+        self.parts, self.words = parts, words  # run start -> its key then (kind "postings"), its "words" entry
 
     @staticmethod
     def key(settings: str) -> str:
@@ -384,7 +384,7 @@ class _Before:
                     and all(isinstance(e, list) and len(e) == 4 and isinstance(e[3], dict) for e in then)):
                 return None
             old_reads[i] = then
-        return cls(members, old_reads, old_keys, parts, words)
+        return cls(members, old_reads, dict(zip((run.start for run in runs), parts, strict=True)), words)
 
     def affected(self, now: dict[int, list]) -> set[str]:
         """The words some changed page's entry weighs otherwise than then (or holds only now, or
@@ -403,11 +403,10 @@ class _Before:
         entry kept anew. None where that cannot be: no changed page in the run, the batch or a
         page's words not kept, an unchanged entry at another address."""
         changed = [i for i in pages if i in self.old_reads]
-        at = next((j for j, run in enumerate(_runs(len(groups))) if run.start == pages.start), None)
-        old = self.words.get(pages.start)
-        if not changed or at is None or store is None or old is None:
+        part, old = self.parts.get(pages.start), self.words.get(pages.start)
+        if not changed or part is None or store is None or old is None:
             return None
-        batch = _Batch.from_data(store.get_data("postings", self.parts[at]))
+        batch = _Batch.from_data(store.get_data("postings", part))
         words = {keys[i]: now[i] if i in now else old.get(keys[i]) for i in pages}
         if batch is None or any(v is None for v in words.values()):
             return None
