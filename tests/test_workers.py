@@ -8,12 +8,14 @@ import logging
 import multiprocessing
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
 
 from kb import workers
-from kbtest import copy_repo, mkdocs
+from kbtest import copy_repo, in_shards, mkdocs
+from test_shards import lookup, read
 
 
 def files_of(folder: Path) -> dict[str, bytes]:
@@ -34,6 +36,97 @@ def test_the_site_is_byte_identical_on_one_process_and_on_several(tmp_path):
     assert pages and all(b'<h1 id="' in a[rel] for rel in pages)  # each with its content, written once
     locations = [d["location"] for d in json.loads(a["search/search_index.json"])["docs"]]
     assert len(locations) == len(set(locations)) > 300  # each page indexed once, on one process too
+
+
+def test_a_site_in_shards_is_byte_identical_with_its_shards_written_beside_the_pages(tmp_path):
+    """On several processes the search index's shards are written by a process of their own while
+    the pages are built (kb.plugin.DataSearchIndex.start); the site is the one a single process
+    writes, shards folder and all, and the build cache keeps what that process used."""
+    root = in_shards(copy_repo(tmp_path / "kb"))
+    one = mkdocs(root, "-d", str(tmp_path / "one"), env={"KB_JOBS": "1"})
+    assert one.returncode == 0, one.output
+    assert "written beside the pages" not in one.output
+    several = mkdocs(root, "-d", str(tmp_path / "several"), env={"KB_JOBS": "2"})
+    assert several.returncode == 0, several.output
+    assert "written beside the pages" in several.output
+    a, b = files_of(tmp_path / "one"), files_of(tmp_path / "several")
+    assert sorted(a) == sorted(b)
+    assert [rel for rel in a if a[rel] != b[rel]] == []
+    assert len({rel.split("/")[1] for rel in b if rel.startswith("search/kb-")}) == 1
+    kept = {p.parent.parent.name for p in (root / ".cache" / "kb").rglob("*") if p.is_file()}
+    assert {"words", "postings", "terms"} <= kept  # what the shards' process used is not pruned
+
+
+# A hook that, in MkDocs' page loop, puts a word on the about page before the search plugin indexes it.
+LATE_WORD_HOOK = '''
+from mkdocs.plugins import event_priority
+@event_priority(100)
+def on_page_context(context, page, config, nav):
+    if page.file.src_uri == "about.md":
+        page.content = "<p>Qwxzlate</p>" + page.content
+    return context
+'''
+
+
+def test_shards_written_beside_from_entries_the_loop_then_changed_are_written_again(tmp_path):
+    """The shards written beside the pages are written from the entries MkDocs' page loop is
+    expected to give: where a plugin changes a page in that loop, they are not used but written
+    again from what the loop gave, and only that folder of shards is left in the site."""
+    root = in_shards(copy_repo(tmp_path / "kb"))
+    (root / "late_hook.py").write_text(LATE_WORD_HOOK, encoding="utf-8")
+    config = root / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8") + "\nhooks:\n  - late_hook.py\n", encoding="utf-8")
+    one = mkdocs(root, "-d", str(tmp_path / "one"), env={"KB_JOBS": "1"})
+    assert one.returncode == 0, one.output
+    several = mkdocs(root, "-d", str(tmp_path / "several"), env={"KB_JOBS": "2"})
+    assert several.returncode == 0, several.output
+    assert "written beside the pages" not in several.output
+    a, b = files_of(tmp_path / "one"), files_of(tmp_path / "several")
+    assert sorted(a) == sorted(b) and [rel for rel in a if a[rel] != b[rel]] == []
+    index, folder = read(tmp_path / "several")
+    assert lookup(folder, index["config"]["kb_shards"], "qwxzlate")
+    assert [p.name for p in (tmp_path / "several" / "search").glob("kb-*")] == [folder.name]
+
+
+# A hook that makes the shards' process slow (it notes its pid) and fails the build before it ends.
+FAIL_HOOK = '''
+import time
+from mkdocs.plugins import event_priority
+from kb import shards
+_write = shards.write
+def slow_write(*args, **kwargs):
+    time.sleep(4)
+    return _write(*args, **kwargs)
+shards.write = slow_write
+@event_priority(100)
+def on_post_build(config):
+    search = next(p for name, p in config.plugins.items() if name.endswith("search"))
+    early = search.search_index.early
+    with open("beside_pid.txt", "w") as out:
+        out.write(str(early.pid if early else 0))
+    raise RuntimeError("Qwxz stopped the build")
+'''
+
+
+def test_a_build_that_fails_stops_the_shards_process_and_leaves_no_staging_folder(tmp_path):
+    root = in_shards(copy_repo(tmp_path / "kb"))
+    (root / "fail_hook.py").write_text(FAIL_HOOK, encoding="utf-8")
+    config = root / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8") + "\nhooks:\n  - fail_hook.py\n", encoding="utf-8")
+    run = mkdocs(root, env={"KB_JOBS": "2"})
+    assert run.returncode != 0 and "Qwxz stopped the build" in run.output
+    pid = int((root / "beside_pid.txt").read_text())
+    assert pid > 0
+    for _ in range(100):  # (were it left running, it would end its sleep and write within seconds)
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("the shards' process is still running")
+    time.sleep(0.5)
+    assert not (root / "site.kb-staging").exists() and not (root / "site").exists()
 
 
 # A hook that finds something to warn about in one rendered page.
@@ -162,3 +255,20 @@ def test_a_plugin_handling_page_content_gets_each_generated_pages_html(tmp_path)
         page = (root / "site" / "compounds" / "sarcosine.html").read_text(encoding="utf-8")
         shown = re.search(r'<p class="qwxz-hook">(\d+)</p>', page)
         assert shown and int(shown.group(1)) > 5000 and "<h1" in page.split('qwxz-hook')[0], build
+
+
+def test_a_task_beside_returns_its_result_and_log_records_or_none_when_it_fails(caplog):
+    def task() -> tuple[int, int]:
+        logging.getLogger("mkdocs.test").warning("said %s", "beside")
+        return 42, os.getpid()
+
+    with caplog.at_level(logging.WARNING, logger="mkdocs.test"):
+        value, pid = workers.Beside(task).result()
+    assert value == 42 and pid != os.getpid()
+    assert [r.getMessage() for r in caplog.records] == ["said beside"]
+    assert workers.Beside(lambda: 1 / 0).result() is None  # failed: the caller does the work itself
+    slow = workers.Beside(lambda: time.sleep(30))
+    slow.abandon()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(slow.pid, os.WNOHANG)  # stopped, and reaped
+    assert slow.result() is None

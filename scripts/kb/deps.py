@@ -183,9 +183,8 @@ class Book:
         try:
             joined = b"".join(map(values.__getitem__, tokens))
         except KeyError:
-            for token in tokens:
-                if token not in values:
-                    self.value(token)
+            for token in set(tokens).difference(values):
+                self.value(token)
             joined = b"".join(map(values.__getitem__, tokens))
         return hashlib.blake2b(joined, digest_size=20).hexdigest()
 

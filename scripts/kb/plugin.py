@@ -22,7 +22,9 @@ One thing per event:
   a generated page (hand-written pages such as about.md still go through it). They are marked
   "not in nav" on purpose: only the section index pages are in the nav.
 - on_nav: keep the navigation, which building a page needs.
-- on_env (last): build every generated page into the site (theme template, plugins' page events,
+- on_env (last): under `mkdocs build` on several cores, start writing a sharded search index
+  in a process of its own, from the entries the page loop will give (DataSearchIndex.start);
+  build every generated page into the site (theme template, plugins' page events,
   the file) on every core, or take it from the build cache (`prebuild`); keep the theme's
   compiled templates in the build cache and, under `mkdocs serve`, in memory between rebuilds;
   render the theme's navigation once per folder for the pages outside it (`_NavOnce`); write
@@ -258,6 +260,8 @@ class KBPlugin(BasePlugin[KBConfig]):
         env.loader = jinja2.ChoiceLoader([jinja2.DictLoader({NAV_TEMPLATE: _NAV_ONCE}),
                                           jinja2.PrefixLoader({_THEME: env.loader}), env.loader])
         env.globals["kb_nav_once"] = _NavOnce(self.nav)
+        if self.search_index is not None and self.command == "build" and self.jobs() > 1 and workers.can_fork():
+            self.search_index.start([f.page for f in files.documentation_pages() if f.page is not None])
         self.prebuild(env, config, files)
         return env
 
@@ -383,6 +387,8 @@ class KBPlugin(BasePlugin[KBConfig]):
                 self.site_record.keep(self.published)
 
     def on_shutdown(self) -> None:
+        if self.search_index is not None:
+            self.search_index.abandon()
         if self.final_site is not None:
             shutil.rmtree(self.final_site.with_name(self.final_site.name + STAGING_SUFFIX), ignore_errors=True)
 
@@ -580,31 +586,84 @@ class DataSearchIndex(MaterialSearchIndex):
     jobs = 1  # processes to read the pages' words on (kb.shards, kb.workers)
     shards_before: Path | None = None  # the search folder of the site before, if any (`_shards_before`)
 
+    early: workers.Beside | None = None  # the shards being written beside this process (`start`)
+    predicted: list[dict] | None = None  # the entries they are written from
+
     def add_entry_from_context(self, page: Page) -> None:
         if isinstance(page, DataPage):
             page.searched()
-        if self.paused:
-            return
+        if not self.paused:
+            self.entries.extend(self.entries_of(page))
+
+    def entries_of(self, page: Page) -> list[dict]:
+        """A page's entries: a generated page's own, a hand-written page's as Material makes them."""
         if isinstance(page, DataPage) and page.generated.search is not None:
             here, made = page.url, url_of(page.file.src_uri)  # made for use_directory_urls: false
-            self.entries.extend(e if here == made else {**e, "location": here + e["location"][len(made):]}
-                                for e in page.generated.search)
-        else:
-            super().add_entry_from_context(page)
+            return [e if here == made else {**e, "location": here + e["location"][len(made):]}
+                    for e in page.generated.search]
+        scratch = MaterialSearchIndex(**self.config)
+        scratch.add_entry_from_context(page)
+        return scratch.entries
+
+    def start(self, pages: list[Page]) -> None:
+        """Under `mkdocs build` on several cores, once every page is read (KBPlugin.on_env): the
+        entries MkDocs' page loop will give the index, in its order, worked out now, and, for a
+        site whose index goes in shards, the shards written from them in a process beside this
+        one (kb.workers.Beside) while this one builds the pages: at the end of a warm build they
+        were a fifth of it. The loop still gives the index its entries; generate_search_index takes
+        what the other process wrote only if they are exactly the entries it was written from."""
+        self.abandon()
+        predicted = [entry for page in pages for entry in self.entries_of(page)]
+        if self.shard_folder is None or not self.sharded(predicted):
+            return
+        try:
+            self.early = workers.Beside(lambda: self.write_shards(predicted, noted=True))
+        except OSError:
+            return  # no process to spare: written after the pages, here
+        self.predicted = predicted
+
+    def abandon(self) -> None:
+        """Stop the shards' process, if one is still running (a build that failed before it ended)."""
+        if self.early is not None:
+            self.early.abandon()
+        self.early, self.predicted = None, None
+
+    def sharded(self, entries: list[dict]) -> bool:
+        return self.shards == "always" or (self.shards == "auto" and shards.too_large(entries))
+
+    def write_shards(self, entries: list[dict], noted: bool = False) -> tuple[dict, dict[str, list[str]]]:
+        """Write the index in shards (kb.shards); return its config for search_index.json and, with
+        `noted`, the build cache's entries it used (a forked process's notes are its own)."""
+        assert self.shard_folder is not None
+        if noted and self.store is not None:
+            self.store.used = {kind: set() for kind in cache.KINDS}
+        config = {key: self.config[key] for key in ["lang", "separator", "pipeline", "fields"]}
+        before = _shards_before(self.shards_before)
+        config["kb_shards"] = shards.write(
+            entries, config, self.shard_folder, self.store, self.jobs,
+            lambda data, dest, name: _publish(data, str(dest), before / name if before else None))
+        used = {kind: sorted(keys) for kind, keys in self.store.used.items()} if noted and self.store else {}
+        return config, used
 
     def generate_search_index(self, prev: Any) -> str:
         """Material's search_index.json, or, for a site too large for it, the index in shards
-        (kb.shards) and a search_index.json that holds only its config and where the shards are."""
-        wanted = self.shards == "always" or (self.shards == "auto" and shards.too_large(self.entries))
-        if not wanted or prev is not None or self.shard_folder is None:
+        (kb.shards) and a search_index.json that holds only its config and where the shards are:
+        as written beside this process (`start`) if that was written from these very entries."""
+        early, predicted = self.early, self.predicted
+        self.early, self.predicted = None, None
+        made = early.result() if early is not None else None
+        if made is not None and self.entries != predicted and self.shard_folder is not None:
+            shutil.rmtree(self.shard_folder / made[0]["kb_shards"]["path"], ignore_errors=True)
+            made = None  # (written from other entries: written again, here)
+        if made is None and (not self.sharded(self.entries) or prev is not None or self.shard_folder is None):
             return super().generate_search_index(prev)
-        config = {key: self.config[key] for key in ["lang", "separator", "pipeline", "fields"]}
-        before = _shards_before(self.shards_before)
-        config["kb_shards"] = manifest = shards.write(
-            self.entries, config, self.shard_folder, self.store, self.jobs,
-            lambda data, dest, name: _publish(data, str(dest), before / name if before else None))
+        config, used = made or self.write_shards(self.entries)
+        for kind, keys in used.items():
+            if self.store is not None:
+                self.store.note(kind, keys)
+        manifest = config["kb_shards"]
         log.info(f"kb: search index in shards: {manifest['docs']} entries, {len(manifest['vocab'])} word lists "
-                 f"(search/{manifest['path']})")
+                 f"(search/{manifest['path']}){', written beside the pages' if made else ''}")
         return json.dumps({"config": config, "docs": []}, separators=(",", ":"), default=str)
 
 

@@ -9,9 +9,12 @@ for a handful of jobs, everything runs in this process.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
+import pickle
+import signal
 from collections.abc import Callable
 from typing import Any
 
@@ -61,10 +64,15 @@ def map_ordered(task: Callable[[int], Any], n: int, jobs: int | None = None) -> 
         _task = None
     results: list[Any] = []
     for part, records in parts:
-        for record in records:
-            logging.getLogger(record.name).handle(record)
+        _emit(records)
         results += part
     return results
+
+
+def _emit(records: list[logging.LogRecord]) -> None:
+    """Log records a forked process kept, emitted here (where MkDocs counts the warnings)."""
+    for record in records:
+        logging.getLogger(record.name).handle(record)
 
 
 class _Keep(logging.Handler):
@@ -82,6 +90,58 @@ def _run_chunk(bounds: tuple[int, int]) -> tuple[list[Any], list[logging.LogReco
     """In a worker: run the task over a range, keeping its log records for the parent instead of
     printing them (they are emitted there, in order)."""
     assert _task is not None
+    task = _task
+    return _logs_kept(lambda: [task(i) for i in range(*bounds)])
+
+
+class Beside:
+    """`Beside(task)` runs task() from now on in a forked process beside this one, while this one
+    goes on: `result()` waits for it and returns what task() returned (pickled back), or None if it
+    failed (the caller then does the work itself). Its log records are emitted here by result(),
+    as a pool worker's are. `abandon()` stops it (a build that fails before it is needed). Only
+    where forking is available (`can_fork`)."""
+
+    def __init__(self, task: Callable[[], Any]) -> None:
+        read, write = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # pragma: no cover - the forked process (coverage does not follow it)
+            os.close(read)
+            code = 1
+            try:
+                data = pickle.dumps(_logs_kept(task))
+                with os.fdopen(write, "wb") as out:
+                    out.write(data)
+                code = 0
+            finally:
+                os._exit(code)  # nothing of this process's own exit (MkDocs', pytest's) runs twice
+        os.close(write)
+        self.read: int | None = read
+
+    def result(self) -> Any:
+        if self.read is None:
+            return None
+        with os.fdopen(self.read, "rb") as fh:
+            data = fh.read()
+        self.read = None
+        _, status = os.waitpid(self.pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0 or not data:
+            return None
+        made, records = pickle.loads(data)
+        _emit(records)
+        return made
+
+    def abandon(self) -> None:
+        if self.read is None:
+            return
+        with contextlib.suppress(OSError):  # (ended already)
+            os.kill(self.pid, signal.SIGKILL)
+        os.close(self.read)
+        self.read = None
+        os.waitpid(self.pid, 0)
+
+
+def _logs_kept(task: Callable[[], Any]) -> tuple[Any, list[logging.LogRecord]]:
+    """task()'s result and its log records, kept instead of printed."""
     root = logging.getLogger()
     keep, handlers, propagate = _Keep(), list(root.handlers), {}
     for h in handlers:
@@ -94,7 +154,7 @@ def _run_chunk(bounds: tuple[int, int]) -> tuple[list[Any], list[logging.LogReco
     propagate["mkdocs"] = mkdocs.propagate
     mkdocs.propagate = True
     try:
-        return [_task(i) for i in range(*bounds)], keep.records
+        return task(), keep.records
     finally:
         root.removeHandler(keep)
         for h in handlers:

@@ -208,7 +208,7 @@ MUTATIONS: list[Mutation] = [
              'parser.feed(EXCLUDED_SECTION.sub("", page.html))', "parser.feed(page.html.replace(' data-search-exclude>', '>'))",
              ["tests/test_render.py", "-k", "python_markdown"]),
     Mutation("a worker's warnings are dropped", "scripts/kb/workers.py",
-             "            logging.getLogger(record.name).handle(record)", "            pass",
+             "        logging.getLogger(record.name).handle(record)", "        pass",
              ["tests/test_workers.py", "-k", "warning"]),
     Mutation("a worker's pages come back out of order", "scripts/kb/workers.py",
              "        results += part", "        results = part + results", ["tests/test_workers.py", "-k", "order"]),
@@ -544,6 +544,24 @@ MUTATIONS: list[Mutation] = [
     Mutation("the site's record is not kept", "scripts/kb/plugin.py",
              "                self.site_record.keep(self.published)\n", "                pass\n",
              ["tests/test_cache.py", "-k", "untouched"]),
+    # ---- the shards written beside the pages (session 12) ----
+    Mutation("the shards are never written beside the pages", "scripts/kb/plugin.py",
+             'self.command == "build" and self.jobs() > 1 and workers.can_fork()',
+             'self.command == "build" and self.jobs() > 99 and workers.can_fork()',
+             ["tests/test_workers.py", "-k", "written_beside_the_pages"]),
+    Mutation("the shards written beside are taken whatever entries the loop gave", "scripts/kb/plugin.py",
+             "if made is not None and self.entries != predicted and", "if made is not None and False and",
+             ["tests/test_workers.py", "-k", "then_changed"]),
+    Mutation("the shards written beside from other entries stay in the site", "scripts/kb/plugin.py",
+             '            shutil.rmtree(self.shard_folder / made[0]["kb_shards"]["path"], ignore_errors=True)\n',
+             "", ["tests/test_workers.py", "-k", "then_changed"]),
+    Mutation("the cache entries the shards' process used are pruned", "scripts/kb/plugin.py",
+             "        for kind, keys in used.items():\n            if self.store is not None:",
+             "        for kind, keys in {}.items():\n            if self.store is not None:",
+             ["tests/test_workers.py", "-k", "written_beside_the_pages"]),
+    Mutation("a failed build leaves the shards' process running", "scripts/kb/plugin.py",
+             "        if self.search_index is not None:\n            self.search_index.abandon()\n", "",
+             ["tests/test_workers.py", "-k", "stops_the_shards"]),
 ]
 
 
