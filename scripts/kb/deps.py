@@ -208,10 +208,12 @@ class _Canon:
     def __call__(self, value: Any) -> str:
         kind = type(value)
         if kind is list or kind is tuple or (kind not in _REPR and isinstance(value, (list, tuple))):
-            try:  # (a list of records named already, such as a compound's findings: looked up in C)
-                return "[" + ", ".join(map(self.names.__getitem__, map(id, value))) + "]"
-            except KeyError:
-                return "[" + ", ".join(map(self, value)) + "]"
+            if value and id(value[0]) in self.names:  # (records named already, such as a compound's
+                try:                                   # findings: looked up in C)
+                    return "[" + ", ".join(map(self.names.__getitem__, map(id, value))) + "]"
+                except KeyError:
+                    pass
+            return "[" + ", ".join(map(self, value)) + "]"
         if kind in _REPR or isinstance(value, _PLAIN):
             return repr(value)
         known = self.names.get(id(value))
