@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from kb import render
 from kbtest import copy_repo, in_shards, mkdocs, mkdocs_in_process
 from test_plugin import edit_first_statement
@@ -157,9 +159,14 @@ def test_the_workers_leave_each_page_html_in_the_cache_and_it_reads_back_or_rend
     assert len(pages) > 80 and {kept[rel].html for rel in pages} == {render.KEPT_ELSEWHERE}
     truth = {rel: plain[rel].html for rel in pages}  # type: ignore[union-attr]
     assert {rel: kept[rel].content() for rel in pages} == truth  # type: ignore[union-attr]
+    downloads = sorted(rel for rel, item in kept.items() if isinstance(item, render.Download))
+    assert len(downloads) > 80 and all(kept[rel].made_of for rel in downloads)  # type: ignore[union-attr]
+    texts = {rel: plain[rel].text for rel in downloads}  # type: ignore[union-attr]
+    assert {rel: kept[rel].text for rel in downloads} == texts  # type: ignore[union-attr]
     for i, entry in enumerate(sorted((tmp_path / "cache").rglob("rendered/*/*"))):
         entry.unlink() if i % 2 else entry.write_bytes(entry.read_bytes()[:-1] + b"!")
     assert {rel: kept[rel].content() for rel in pages} == truth  # type: ignore[union-attr]
+    assert {rel: kept[rel].text for rel in downloads} == texts  # type: ignore[union-attr]
 
 
 def test_a_warm_build_reads_the_html_only_of_the_pages_it_builds_again(tmp_path, monkeypatch):
@@ -334,3 +341,67 @@ def test_a_download_that_changes_under_an_unchanged_page_is_written_again(tmp_pa
     cold_root = copy_repo(tmp_path / "cold-kb")
     (cold_root / "references.bib").write_text(bib.read_text(encoding="utf-8"), encoding="utf-8")
     assert after == build(cold_root, tmp_path / "cold")[0]
+
+
+# A hook that gives one generated page a description (a meta element Material writes) read at build time.
+META_HOOK = '''
+from pathlib import Path
+def on_page_markdown(markdown, page, config, files):
+    if page.file.src_uri == "compounds/sarcosine.md":
+        page.meta["description"] = Path("marker.txt").read_text(encoding="utf-8").strip()
+    return markdown
+'''
+
+
+def test_a_page_whose_metadata_a_plugin_changed_is_built_again_when_it_changes(tmp_path):
+    """An unread page is named in the cache by what the cache kept of it (kb.plugin's prebuild:
+    its HTML's hash and its data's), but only while its metadata is the engine's: metadata a
+    plugin changed is part of its name, so the site shows it as a cold build would."""
+    root = copy_repo(tmp_path / "kb")
+    (root / "meta_hook.py").write_text(META_HOOK, encoding="utf-8")
+    config = root / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8") + "\nhooks:\n  - meta_hook.py\n", encoding="utf-8")
+    site = tmp_path / "site"
+    (root / "marker.txt").write_text("Qwxzone", encoding="utf-8")
+    first, _, _ = build(root, site)
+    assert b'content="Qwxzone"' in first["compounds/sarcosine.html"]
+    (root / "marker.txt").write_text("Qwxztwo", encoding="utf-8")
+    second, pages, reused = build(root, site)
+    assert reused == pages - 1, (pages, reused)  # the other pages came from the cache
+    assert b'content="Qwxztwo"' in second["compounds/sarcosine.html"]
+    assert [rel for rel in first if first[rel] != second[rel]] == ["compounds/sarcosine.html"]
+
+
+# A hook that gives one reference page metadata of its own, so that it is named as a plugin's page.
+REFERENCE_META_HOOK = '''
+def on_page_markdown(markdown, page, config, files):
+    if page.file.src_uri == "references/malkesman2012acute.md":
+        page.meta["description"] = "Qwxzdescribed"
+    return markdown
+'''
+
+
+@pytest.mark.parametrize("plugin_meta", [False, True])
+def test_a_change_only_the_html_shows_builds_the_page_again(tmp_path, plugin_meta):
+    """A reference's `verified` note is on its page but out of the search entries, ids and links
+    kept beside the HTML: a rebuild after editing it builds the page again (its name in the cache
+    holds its HTML's hash, whether its metadata is the engine's or a plugin's) and the site is
+    the one a cold build makes."""
+    roots = [copy_repo(tmp_path / "kb"), copy_repo(tmp_path / "cold-kb")]
+    for root in roots if plugin_meta else []:
+        (root / "meta_hook.py").write_text(REFERENCE_META_HOOK, encoding="utf-8")
+        config = root / "mkdocs.yml"
+        config.write_text(config.read_text(encoding="utf-8") + "\nhooks:\n  - meta_hook.py\n", encoding="utf-8")
+    site = tmp_path / "site"
+    first, _, _ = build(roots[0], site)
+    for root in roots:
+        bib = root / "references.bib"
+        text = bib.read_text(encoding="utf-8")
+        assert text.count("PMID and pages not seen.}") == 1
+        bib.write_text(text.replace("PMID and pages not seen.}", "PMID and pages not seen. Qwxzchecked.}"),
+                       encoding="utf-8")
+    after, _, _ = build(roots[0], site)
+    page = "references/malkesman2012acute.html"
+    assert b"Qwxzchecked" in after[page] and b"Qwxzchecked" not in first[page]
+    assert (b"Qwxzdescribed" in after[page]) == plugin_meta
+    assert after == build(roots[1], tmp_path / "cold")[0]

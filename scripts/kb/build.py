@@ -11,9 +11,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
+import marshal
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -247,7 +248,7 @@ def render(checked: Checked, jobs: int | None = None,
         made = workers.map_ordered(lambda j: _made(store, book, *todo[missed[j]]), len(missed), jobs)
         for i, (value, used, (name, head)) in zip(missed, made, strict=True):
             if store and used:  # a page left in the cache: read from there, or made again
-                todo[i][2].attach(value, _Stored(store, used[0][1], name, todo[i][1], head))
+                value = todo[i][2].attach(value, _Stored(store, used[0][1], name, todo[i][1], head))
             done[i] = value, used
 
         files: dict[str, Page | Download | str] = {}
@@ -287,75 +288,101 @@ def _bibtex_entries(bib_text: str, store: cache.Cache | None) -> dict[str, str]:
 
 
 class _Stored:
-    """A page's HTML where a build left it: its entry in the build cache (kind "rendered", beside
-    the page's metadata), or, if the cache no longer holds that HTML (another build in the same
-    folder cleared the entry, or kept another version of the page there), rendered again by its job."""
+    """What a build left in the build cache beside a job's data (kind "rendered"): a page's HTML
+    and its downloads' texts, or a data file's text, read only where they are needed; or, if the
+    cache no longer holds them (another build in the same folder cleared the entry, or kept another
+    version of the page there), made again by the job."""
 
     def __init__(self, store: cache.Cache, key: str, name: str, make: Callable[[], Any], head: str = "") -> None:
-        self.store, self.key, self.name, self.make = store, key, name, make  # name: the HTML's hash
-        self.head = head  # the hash of the data kept beside it (headings, metadata, downloads...)
+        self.store, self.key, self.name, self.make = store, key, name, make  # name: the kept bytes' hash
+        self.head = head  # the hash of the data kept beside them (headings, metadata, search entries...)
 
-    def downloads(self, texts: dict[str, str]) -> dict[str, Download]:
-        """A page's downloads, kept in the data beside its HTML: each named by that data's hash and
-        its path (the same name, the same text)."""
-        return {path: Download(text, f"{self.head} {path}") for path, text in texts.items()}
+    def downloads(self, paths: Iterable[str]) -> dict[str, Download]:
+        """A page's downloads, kept beside its HTML: each read from there when its text is asked
+        for, and named by the hash of what is kept there and its path (the same name, the same text)."""
+        return {path: Download(None, f"{self.name} {path}", partial(self.download, path)) for path in paths}
 
-    def read(self) -> str | None:
-        """The HTML (or a data file's text) as kept, if the cache still holds it."""
+    def read(self) -> Any:
+        """What the job's output kept beside its data (`_Kept.parts`), if the cache still holds it."""
         kept = self.store.get_tail("rendered", self.key, self.name)
-        return None if kept is None else kept.decode("utf-8")
+        try:
+            return None if kept is None else marshal.loads(kept)
+        except (EOFError, ValueError, TypeError):
+            return None
 
     def __call__(self) -> str:
+        """The page's HTML."""
         kept = self.read()
-        return kept if kept is not None else self.make()[0].html
+        return kept[0] if _page_tail(kept) else self.make()[0].html
+
+    def download(self, path: str) -> str:
+        kept = self.read()
+        return kept[1][path] if _page_tail(kept) and path in kept[1] else self.make()[1][path]
+
+
+def _page_tail(kept: Any) -> bool:
+    """Whether what the cache kept beside a page's data is what `_page_parts` keeps there."""
+    return (isinstance(kept, tuple) and len(kept) == 2 and isinstance(kept[0], str) and isinstance(kept[1], dict)
+            and all(isinstance(text, str) for text in kept[1].values()))
 
 
 class _Kept:
     """How a job's output is kept in the build cache: `parts` splits it into plain data and the
     bytes kept beside it; `light` is what a worker sends back once it is kept (a page without its
-    HTML); `attach` gives such a page the way to read its HTML; `back` reads the output again
-    from the data and a way to read the bytes, or None if the data is not such an output (a miss)."""
+    HTML and its downloads' texts); `attach` makes of that the output, read from the cache where
+    needed; `back` reads
+    the output again from the data and a way to read the bytes, or None if the data is not such an
+    output (a miss)."""
 
     def __init__(self, parts: Callable[[Any], tuple[Any, bytes]], light: Callable[[Any], Any],
-                 attach: Callable[[Any, _Stored], None], back: Callable[[object, _Stored], Any | None]) -> None:
+                 attach: Callable[[Any, _Stored], Any], back: Callable[[object, _Stored], Any | None]) -> None:
         self.parts, self.light, self.attach, self.back = parts, light, attach, back
 
 
 def _page_parts(finished: tuple[Page, dict[str, str]]) -> tuple[tuple, bytes]:
+    """A finished page's data (its downloads by path only) and, beside it, its HTML and downloads:
+    the 4,400 pages' data is read at every build, the HTML and downloads only where they are written."""
     page, downloads = finished
-    return (page.headings, page.meta, page.search, page.anchors, page.links, downloads), page.html.encode("utf-8")
+    return ((page.headings, page.meta, page.search, page.anchors, page.links, tuple(downloads)),
+            marshal.dumps((page.html, downloads)))
 
 
-def _page_light(finished: tuple[Page, dict[str, str]]) -> tuple[Page, dict[str, str]]:
+def _page_light(finished: tuple[Page, dict[str, str]]) -> tuple[Page, tuple[str, ...]]:
     page, downloads = finished
-    return dataclasses.replace(page, html=KEPT_ELSEWHERE), downloads
+    return dataclasses.replace(page, html=KEPT_ELSEWHERE), tuple(downloads)
 
 
-def _page_attach(finished: tuple[Page, dict[str, Any]], stored: _Stored) -> None:
-    finished[0].load, finished[0].kept = stored, stored.name
-    finished[1].update(stored.downloads(finished[1]))
+def _page_attach(light: tuple[Page, tuple[str, ...]], stored: _Stored) -> tuple[Page, dict[str, Download]]:
+    page, downloads = light
+    page.load, page.kept, page.kept_with = stored, stored.name, stored.head
+    return page, stored.downloads(downloads)
 
 
 def _page_back(head: object, stored: _Stored) -> tuple[Page, dict[str, Download]] | None:
-    """A finished page as the cache kept it, its HTML read when asked for; None for anything else."""
+    """A finished page as the cache kept it, its HTML and downloads read when asked for; None for
+    anything else."""
     if not (isinstance(head, tuple) and len(head) == 6):
         return None
     headings, meta, search, anchors, links, downloads = head
     if not (isinstance(headings, list) and isinstance(meta, dict) and isinstance(search, list)
-            and isinstance(anchors, frozenset) and isinstance(links, tuple) and isinstance(downloads, dict)
-            and all(isinstance(text, str) for text in downloads.values())):
+            and isinstance(anchors, frozenset) and isinstance(links, tuple) and isinstance(downloads, tuple)
+            and all(isinstance(path, str) for path in downloads)):
         return None
-    return (Page(KEPT_ELSEWHERE, headings, meta, search, anchors, links, load=stored, kept=stored.name),
+    return (Page(KEPT_ELSEWHERE, headings, meta, search, anchors, links, load=stored, kept=stored.name,
+                 kept_with=stored.head),
             stored.downloads(downloads))
 
 
 def _text_back(head: object, stored: _Stored) -> str | None:
-    return stored.read() if head == () else None
+    if head != ():
+        return None
+    text = stored.read()
+    return text if isinstance(text, str) else None
 
 
 _PAGE = _Kept(_page_parts, _page_light, _page_attach, _page_back)
 # a data file is read whole (there are five, and MkDocs writes them)
-_TEXT = _Kept(lambda text: ((), text.encode("utf-8")), lambda text: text, lambda text, stored: None, _text_back)
+_TEXT = _Kept(lambda text: ((), marshal.dumps(text)), lambda text: text, lambda text, stored: text, _text_back)
 
 
 def _reused(store: cache.Cache, book: deps.Book, job: str, kept: _Kept,

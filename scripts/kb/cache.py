@@ -9,7 +9,8 @@ stale, only unused. Ten kinds are kept:
 - `bib`: references.bib as read (kb.bib), under its bytes, and each of its entries as BibTeX
   (kb.cite.bibtex_entries, for the pages' downloads), under its text;
 - `rendered`: a generated page (or data file) as the engine finished it (headings, metadata,
-  search entries, links, downloads, and beside them its HTML, read only where it is needed), with
+  search entries, links, its downloads' paths, and beside them its HTML and its downloads' texts,
+  read only where they are needed), with
   its trace (the records of the model it read, kb.deps) and a digest of what they held. The one
   kind keyed by a name (the page's) rather than its content: the output is used only while its
   records still hold what the digest says;

@@ -65,10 +65,13 @@ class Page:
     anchors: frozenset[str] = frozenset()  # its ids, and its links within the site (kb.links), once finished
     links: tuple[str, ...] = ()
     # where its HTML is, when a build left it in the build cache instead of in `html` (kb.build):
-    # then `html` is KEPT_ELSEWHERE, `content()` reads the HTML, and `kept` is its hash (the same
-    # hash, the same HTML)
+    # then `html` is KEPT_ELSEWHERE, `content()` reads the HTML, and `kept` is the hash of what is
+    # kept there (the HTML and the page's downloads: the same hash, the same HTML)
     load: Callable[[], str] | None = field(default=None, compare=False, repr=False)
     kept: str = field(default="", compare=False, repr=False)
+    # and the hash of the data kept beside it (headings, metadata, search entries...): the HTML's
+    # hash and this name the whole page
+    kept_with: str = field(default="", compare=False, repr=False)
 
     def content(self) -> str:
         """The page's HTML."""
@@ -80,17 +83,36 @@ class Page:
         return next((name for level, _, name in self.headings if level == 1), "")
 
 
-@dataclass(frozen=True)
 class Download:
     """A page's citation download (its references as BibTeX or CSL-JSON, kb.cite): a file only
     its generated page links to, so the site writes it without MkDocs knowing it as a file
-    (kb.plugin: a hand-written page may not link to one). `made_of`, for a download read back
-    from the build cache, names it there (the hash of the page's cached data, which holds it,
-    and its path): the same name, the same text, known without hashing the text. (Not a str
-    subclass: making one copies the text, 150 MB at 50,000 claims.)"""
+    (kb.plugin: a hand-written page may not link to one). One read back from the build cache is
+    read from there only when its text is asked for (`load`), and `made_of` names it there (the
+    hash of what the cache keeps beside the page's data, which holds it, and its path): the same
+    name, the same text, known without reading or hashing the text. (Not a str subclass: making
+    one copies the text, 150 MB at 50,000 claims.)"""
 
-    text: str
-    made_of: str = field(default="", compare=False)
+    __slots__ = ("_text", "load", "made_of")
+
+    def __init__(self, text: str | None = None, made_of: str = "", load: Callable[[], str] | None = None) -> None:
+        if text is None and load is None:
+            raise ValueError("a download needs its text or a way to read it")
+        self._text, self.made_of, self.load = text, made_of, load
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            assert self.load is not None
+            return self.load()
+        return self._text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Download) and self.text == other.text
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Download(made_of={self.made_of!r})"
 
 
 # a stored page's `html`: shows, wherever it is used by mistake, that `Page.content()` was meant
