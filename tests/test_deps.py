@@ -201,7 +201,7 @@ def test_a_trace_checks_the_records_it_read_and_only_those():
     def digest(records: dict, trace: list) -> str:
         book = deps.Book()
         book.watch("d", records)
-        return book.digest(trace)
+        return book.digest(book.trace(trace))
 
     one, whole = [("d", "a")], [("d", None)]
     assert digest({"a": 1, "b": 2}, one) == digest({"a": 1, "b": 3}, one)  # b was not read
@@ -303,3 +303,39 @@ def test_records_named_a_class_at_a_time_get_the_names_they_get_one_by_one():
     assert {type(r).__name__ for r in records} >= {"Claim", "Tally", "Entity", "Reference"}
     assert [primed.text(r) for r in records] == [one_by_one.text(r) for r in records]
     assert named == len({id(r) for r in records})  # each named by prime, before text() asked
+
+
+class _Key:
+    """A key whose repr is no literal: a trace's line for it cannot be read back."""
+
+    def __repr__(self) -> str:
+        return "<a key>"
+
+
+def test_a_trace_kept_as_text_reads_back_the_records_it_was_made_of():
+    """A trace is kept as its tokens' reprs, one per line (Book.trace): a later build, which never
+    saw the tokens, reads each line back to the same token and finds the same digest; a line it
+    cannot read back (a key with no literal repr) is a change, so the page renders again."""
+    odd = _Key()
+    tokens = [("d", "a"), ("d", None), ("e", ("compounds", "x")), ("d", "it's"), ("d", 'q"\\'), ("e", ("a",)),
+              ("d", 3), ("d", "gone")]
+
+    def book() -> deps.Book:
+        made = deps.Book()
+        made.watch("d", {"a": 1, "it's": 2, 'q"\\': 3, 3: 4})
+        made.watch("e", {("compounds", "x"): 5, ("a",): 6})
+        made.watch("o", {odd: 7})
+        return made
+
+    first, later = book(), book()
+    trace = first.trace(tokens)
+    assert [deps._token_of(line) for line in trace.split("\n")] == sorted(tokens, key=repr)
+    assert later.digest(trace) == first.digest(trace)
+    assert [deps._token_of(line) for line in ("('d', 'a', 'b')", "('d', ('a', 'b', 'c')", "not a token")] == [None] * 3
+    changed = deps.Book()
+    changed.watch("d", {"a": 1, "it's": 2, 'q"\\': 3, 3: 4, "gone": 0})
+    changed.watch("e", {("compounds", "x"): 5, ("a",): 6})
+    changed.watch("o", {odd: 7})
+    assert changed.digest(trace) != first.digest(trace)  # a key that came back is a change too
+    with_odd = first.trace([*tokens, ("o", odd)])
+    assert book().digest(with_odd) != first.digest(with_odd)

@@ -394,8 +394,8 @@ def _reused(store: cache.Cache, book: deps.Book, job: str, kept: _Kept,
     head = found[0] if found else None
     if not (found and isinstance(head, tuple) and len(head) == 3):
         return None
-    trace, then, output = deps.trace_of(head[0]), head[1], head[2]
-    if trace is None or then != book.digest(trace):
+    trace, then, output = head
+    if not isinstance(trace, str) or then != book.digest(trace):
         return None
     known = kept.back(output, _Stored(store, key, found[1], make, found[2]))
     return None if known is None else (known, [("rendered", key)])
@@ -410,7 +410,7 @@ def _made(store: cache.Cache | None, book: deps.Book, job: str, make: Callable[[
         made = make()
     if not store:
         return made, [], ("", "")
-    trace = tuple(sorted(reads.tokens, key=deps.order))
+    trace = book.trace(reads.tokens)
     key = cache.digest("rendered", job)
     head, tail = kept.parts(made)
     names = store.put_parts("rendered", key, (trace, book.digest(trace), head), tail)

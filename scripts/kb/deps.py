@@ -3,10 +3,11 @@ records changed (kb.build keeps a page's trace and its output in the build cache
 
 While a page renders, every read of the model goes through a watched container (a dict or a
 list of the model, under a name) and is noted: `(name, key)` for one record, `(name, None)` for a
-read of the whole container (iterating it, counting it). The notes are the page's trace. On the
-next build, the trace's records are looked up again as they are now (`Book.digest`): if every
-one is unchanged, the page would render the same, because rendering is deterministic and reads
-nothing else, and its output from the cache is used. A trace is only ever a list of what to check:
+read of the whole container (iterating it, counting it). The notes are the page's trace, kept
+as text, a token's repr per line (`Book.trace`). On the next build, the trace's records are
+looked up again as they are now (`Book.digest`): if every one is unchanged, the page would
+render the same, because rendering is deterministic and reads nothing else, and its output from
+the cache is used. A trace is only ever a list of what to check:
 a stale or foreign one can make a page render again, never reuse a wrong output.
 
 What a page reads must therefore be reached through the watched containers: a page's job looks
@@ -17,11 +18,12 @@ always equals a cold one.
 """
 from __future__ import annotations
 
+import ast
 import dataclasses
 import hashlib
 import marshal
 import operator
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from functools import partial
 from itertools import repeat
 from operator import methodcaller
@@ -135,7 +137,8 @@ class Book:
 
     def __init__(self) -> None:
         self.containers: dict[str, WatchedDict | WatchedList] = {}
-        self._values: dict[Token, bytes] = {}
+        self._values: dict[str, bytes] = {}  # a trace's line -> what it reads now (`value`)
+        self._tokens: dict[str, Token] = {}  # a trace's line -> its token, where known (`trace`)
         self._canon = _Canon()
 
     def watch(self, name: str, container: dict | list) -> Any:
@@ -148,20 +151,27 @@ class Book:
         self.containers[name] = watched
         return watched
 
-    def value(self, token: Token) -> bytes:
-        """What a token reads now, as a digest of the token and its value."""
-        known = self._values.get(token)
+    def value(self, line: str) -> bytes:
+        """What a trace's line reads now (`trace`: a token as its repr), as a digest of the line
+        and the value; a line that names no token (a key of a kind no repr gives back) reads as
+        such, never as what a token read when the trace was made."""
+        known = self._values.get(line)
         if known is None:
-            name, key = token
-            found = self.containers.get(name)
-            if found is None:
-                now = "unknown container"
-            elif key is None:
-                now = self._canon(list(dict.items(found)) if isinstance(found, dict) else list(list.__iter__(found)))
+            token = self._tokens.get(line) or _token_of(line)
+            if token is None:
+                now = "no such token"
             else:
-                value = dict.get(found, key, _MISSING) if isinstance(found, dict) else _MISSING
-                now = "missing" if value is _MISSING else self._canon(value)
-            known = self._values[token] = hashlib.blake2b(f"{token!r}\n{now}".encode(), digest_size=20).digest()
+                name, key = token
+                found = self.containers.get(name)
+                if found is None:
+                    now = "unknown container"
+                elif key is None:
+                    whole = list(dict.items(found)) if isinstance(found, dict) else list(list.__iter__(found))
+                    now = self._canon(whole)
+                else:
+                    value = dict.get(found, key, _MISSING) if isinstance(found, dict) else _MISSING
+                    now = "missing" if value is _MISSING else self._canon(value)
+            known = self._values[line] = hashlib.blake2b(f"{line}\n{now}".encode(), digest_size=20).digest()
         return known
 
     def prime(self) -> None:
@@ -175,23 +185,50 @@ class Book:
         worked out once per build, `_Canon`)."""
         return self._canon(value)
 
-    def digest(self, tokens: Collection[Token]) -> str:
-        """One digest of what every token reads now (the tokens in their order: see `order`).
-        Most tokens of a trace were looked up already, for another page: only the others are
-        looked up here, and all are then found in C."""
+    def trace(self, tokens: Iterable[Token]) -> str:
+        """A trace as it is kept: its tokens' reprs, sorted, one per line (a repr holds no line
+        break). Kept as one text, a trace is read back as one object, not a tuple per token, and
+        its lines are looked up by text (`digest`); the tokens are known here by their lines."""
+        lines = {repr(token): token for token in tokens}
+        self._tokens.update(lines)
+        return "\n".join(sorted(lines))
+
+    def digest(self, trace: str) -> str:
+        """One digest of what every line of a trace (`trace`) reads now. Most lines were looked up
+        already, for another page: only the others are looked up here, and all are then found in C."""
+        lines = trace.split("\n") if trace else []
         values = self._values
         try:
-            joined = b"".join(map(values.__getitem__, tokens))
+            joined = b"".join(map(values.__getitem__, lines))
         except KeyError:
-            for token in set(tokens).difference(values):
-                self.value(token)
-            joined = b"".join(map(values.__getitem__, tokens))
+            for line in set(lines).difference(values):
+                self.value(line)
+            joined = b"".join(map(values.__getitem__, lines))
         return hashlib.blake2b(joined, digest_size=20).hexdigest()
 
 
-def order(token: Token) -> str:
-    """A token's place in a trace, which is kept sorted."""
-    return repr(token)
+def _token_of(line: str) -> Token | None:
+    """The token a trace's line is the repr of: a container's name and a key (a str, a tuple of
+    them, or None); None for a line that is no such repr."""
+    name, sep, rest = line[2:].partition("', ")
+    if line.startswith("('") and sep and "'" not in name and "\\" not in rest:  # (the common cases, unparsed)
+        key: Any = _NOT_PLAIN
+        if rest == "None)":
+            key = None
+        elif rest.startswith("'") and rest.endswith("')"):
+            key = rest[1:-2]
+        elif rest.startswith("('") and rest.endswith("'))"):
+            key = tuple(rest[2:-3].split("', '"))
+        if key is not _NOT_PLAIN and repr((name, key)) == line:
+            return name, key
+    try:
+        token = ast.literal_eval(line)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    return token if isinstance(token, tuple) and len(token) == 2 and isinstance(token[0], str) else None
+
+
+_NOT_PLAIN = object()
 
 
 class _Canon:
@@ -278,9 +315,3 @@ def _fields(value: Any) -> tuple[str, ...]:
     raise TypeError(f"cannot tell whether a {type(value).__name__} changed")
 
 
-def trace_of(value: Any) -> tuple[Token, ...] | None:
-    """A trace as kb.cache kept it; None if it is not one."""
-    if not (isinstance(value, tuple) and all(isinstance(t, tuple) and len(t) == 2 and isinstance(t[0], str)
-                                             for t in value)):
-        return None
-    return value

@@ -538,6 +538,12 @@ MUTATIONS: list[Mutation] = [
              "                self.site_record.keep(self.published)\n", "                pass\n",
              ["tests/test_cache.py", "-k", "untouched"]),
     # ---- session 12: the shards written beside the pages; a page's downloads kept beside its HTML ----
+    Mutation("a trace's lines are only ever parsed back, never known by the tokens they were made of",
+             "scripts/kb/deps.py", "token = self._tokens.get(line) or _token_of(line)", "token = _token_of(line)",
+             ["tests/test_deps.py", "-k", "as_text"]),
+    Mutation("a trace's line is read back without checking it is the key's repr", "scripts/kb/deps.py",
+             "if key is not _NOT_PLAIN and repr((name, key)) == line:", "if key is not _NOT_PLAIN:",
+             ["tests/test_deps.py", "-k", "as_text"]),
     Mutation("an unread page keeps its cache name whatever metadata a plugin gave it", "scripts/kb/plugin.py",
              "if page.unread and kept.kept_with and page.meta == kept.meta:", "if page.unread and kept.kept_with:",
              ["tests/test_cache.py", "-k", "metadata_a_plugin"]),
