@@ -538,6 +538,11 @@ MUTATIONS: list[Mutation] = [
              "                self.site_record.keep(self.published)\n", "                pass\n",
              ["tests/test_cache.py", "-k", "untouched"]),
     # ---- session 12: the shards written beside the pages; a page's downloads kept beside its HTML ----
+    Mutation("a generated page's table of contents is never made from its headings", "scripts/kb/plugin.py",
+             "        self._toc = None  # (`toc`)\n", "", ["tests/test_render.py", "-k", "python_markdown_made"]),
+    Mutation("the prebuilt pages' template renders something over them", "scripts/kb/plugin.py",
+             'self.template.render = lambda *args, **kwargs: ""', 'self.template.render = lambda *args, **kwargs: "x"',
+             ["tests/test_workers.py", "-k", "byte_identical_on_one"]),
     Mutation("a trace's lines are only ever parsed back, never known by the tokens they were made of",
              "scripts/kb/deps.py", "token = self._tokens.get(line) or _token_of(line)", "token = _token_of(line)",
              ["tests/test_deps.py", "-k", "as_text"]),
