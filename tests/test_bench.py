@@ -58,3 +58,14 @@ def test_the_benchmark_builds_with_the_engine_beside_it(tmp_path):
              f"cwd={str(elsewhere)!r}, capture_output=True, text=True, check=True).stdout)")
     out = subprocess.run([sys.executable, "-c", probe], cwd=copy, capture_output=True, text=True, check=True)
     assert Path(out.stdout.strip()).resolve() == (copy / "kb" / "__init__.py").resolve()
+
+
+def test_the_benchmarks_builds_keep_pythons_compiled_modules_as_python_does_by_default(monkeypatch):
+    """This machine's environment tells Python not to write compiled modules; a user's Python
+    writes them, and a rebuild then does not compile the engine again: the benchmark measures that."""
+    from bench.build import mkdocs_env
+
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    out = subprocess.run([sys.executable, "-c", "import sys; print(sys.dont_write_bytecode)"], env=mkdocs_env(),
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

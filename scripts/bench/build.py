@@ -66,10 +66,12 @@ def run_measured(cmd: list[str], cwd: Path,
 
 def mkdocs_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The builds' environment: the engine imported from the folder this benchmark comes from (not
-    whatever copy an editable install points at), so that a clone measures its own code."""
+    whatever copy an editable install points at), so that a clone measures its own code; and
+    Python keeping its compiled modules, as it does by default (this machine's environment says
+    otherwise), so that a rebuild, as a user's, does not compile the engine again."""
     scripts = str(Path(__file__).resolve().parents[1])
     path = os.pathsep.join([scripts, *filter(None, [os.environ.get("PYTHONPATH", "")])])
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": path}
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONDONTWRITEBYTECODE": "", "PYTHONPATH": path}
     env.update(extra or {})
     return env
 

@@ -310,7 +310,7 @@ MUTATIONS: list[Mutation] = [
              "self._canon.name_all(() if isinstance(found, dict) else list.__iter__(found))",
              ["tests/test_deps.py", "-k", "class_at_a_time"]),
     Mutation("the benchmark builds with whatever engine an editable install points at", "scripts/bench/build.py",
-             '"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": path}', '"PYTHONDONTWRITEBYTECODE": "1"}',
+             '"PYTHONDONTWRITEBYTECODE": "", "PYTHONPATH": path}', '"PYTHONDONTWRITEBYTECODE": ""}',
              ["tests/test_bench.py", "-k", "beside_it"]),
     Mutation("a check that parsed references.bib leaves its garbage under build", "scripts/kb/plugin.py",
              "            if collect:\n                gc.collect()", "            if False:\n                gc.collect()",
@@ -538,6 +538,9 @@ MUTATIONS: list[Mutation] = [
              "                self.site_record.keep(self.published)\n", "                pass\n",
              ["tests/test_cache.py", "-k", "untouched"]),
     # ---- session 12: the shards written beside the pages; a page's downloads kept beside its HTML ----
+    Mutation("the benchmark's builds compile the engine at every build", "scripts/bench/build.py",
+             '"PYTHONDONTWRITEBYTECODE": ""', '"PYTHONDONTWRITEBYTECODE": "1"',
+             ["tests/test_bench.py", "-k", "compiled"]),
     Mutation("a generated page's table of contents is never made from its headings", "scripts/kb/plugin.py",
              "        self._toc = None  # (`toc`)\n", "", ["tests/test_render.py", "-k", "python_markdown_made"]),
     Mutation("the prebuilt pages' template renders something over them", "scripts/kb/plugin.py",
