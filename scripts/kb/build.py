@@ -330,9 +330,8 @@ class _Kept:
     """How a job's output is kept in the build cache: `parts` splits it into plain data and the
     bytes kept beside it; `light` is what a worker sends back once it is kept (a page without its
     HTML and its downloads' texts); `attach` makes of that the output, read from the cache where
-    needed; `back` reads
-    the output again from the data and a way to read the bytes, or None if the data is not such an
-    output (a miss)."""
+    needed; `back` reads the output again from the data and a way to read the bytes, or None if
+    the data is not such an output (a miss)."""
 
     def __init__(self, parts: Callable[[Any], tuple[Any, bytes]], light: Callable[[Any], Any],
                  attach: Callable[[Any, _Stored], Any], back: Callable[[object, _Stored], Any | None]) -> None:
