@@ -331,7 +331,9 @@ def test_a_trace_kept_as_text_reads_back_the_records_it_was_made_of():
     trace = first.trace(tokens)
     assert [deps._token_of(line) for line in trace.split("\n")] == sorted(tokens, key=repr)
     assert later.digest(trace) == first.digest(trace)
-    assert [deps._token_of(line) for line in ("('d', 'a', 'b')", "('d', ('a', 'b', 'c')", "not a token")] == [None] * 3
+    assert [deps._token_of(line) for line in ("('d', 'a', 'b')", "('d', ('a', 'b', 'c')", "not a token",
+                                              "('d', ['a'])")] == [None] * 4
+    assert later.digest(trace + "\n('d', ['a'])") != first.digest(trace)  # a line no dict could hold: a change
     changed = deps.Book()
     changed.watch("d", {"a": 1, "it's": 2, 'q"\\': 3, 3: 4, "gone": 0})
     changed.watch("e", {("compounds", "x"): 5, ("a",): 6})

@@ -223,7 +223,8 @@ def _token_of(line: str) -> Token | None:
             return name, key
     try:
         token = ast.literal_eval(line)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        hash(token)  # (a key a dict can hold)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return None
     return token if isinstance(token, tuple) and len(token) == 2 and isinstance(token[0], str) else None
 

@@ -549,6 +549,8 @@ MUTATIONS: list[Mutation] = [
     Mutation("a trace's lines are only ever parsed back, never known by the tokens they were made of",
              "scripts/kb/deps.py", "token = self._tokens.get(line) or _token_of(line)", "token = _token_of(line)",
              ["tests/test_deps.py", "-k", "as_text"]),
+    Mutation("a trace's line read back may name a key no dict can hold", "scripts/kb/deps.py",
+             "        hash(token)  # (a key a dict can hold)\n", "", ["tests/test_deps.py", "-k", "as_text"]),
     Mutation("a trace's line is read back without checking it is the key's repr", "scripts/kb/deps.py",
              "if key is not _NOT_PLAIN and repr((name, key)) == line:", "if key is not _NOT_PLAIN:",
              ["tests/test_deps.py", "-k", "as_text"]),
