@@ -304,11 +304,7 @@ class _Stored:
 
     def read(self) -> Any:
         """What the job's output kept beside its data (`_Kept.parts`), if the cache still holds it."""
-        kept = self.store.get_tail("rendered", self.key, self.name)
-        try:
-            return None if kept is None else marshal.loads(kept)
-        except (EOFError, ValueError, TypeError):
-            return None
+        return self.store.get_tail_data("rendered", self.key, self.name)
 
     def __call__(self) -> str:
         """The page's HTML."""

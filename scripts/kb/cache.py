@@ -161,10 +161,8 @@ class Cache:
             return None
         if len(top) < _HASH + 8 or len(tail_sum) < _HASH or _sum(data) != top[:_HASH]:
             return None
-        try:
-            return marshal.loads(data), tail_sum.hex(), top[:_HASH].hex()
-        except (EOFError, ValueError, TypeError):
-            return None
+        value = _loads(data)
+        return None if value is _DAMAGED else (value, tail_sum.hex(), top[:_HASH].hex())
 
     def get_tail(self, kind: str, key: str, expected: str | None = None) -> bytes | None:
         """The bytes kept with put_parts; None if missing or damaged, or if `expected` is given
@@ -181,14 +179,19 @@ class Cache:
             return None
         return tail if len(top) == _HASH + 8 and _sum(tail) == check else None
 
+    def get_tail_data(self, kind: str, key: str, expected: str | None = None) -> object | None:
+        """The bytes kept with put_parts, where they are plain data in marshal's format (as
+        get_tail reads them); None if missing, damaged or not such data."""
+        tail = self.get_tail(kind, key, expected)
+        found = _DAMAGED if tail is None else _loads(tail)
+        return None if found is _DAMAGED else found
+
     def get_data(self, kind: str, key: str) -> object | None:
         """A value kept with put_data (marshal: Python's own format for plain data, fast to read;
         the fingerprint holds Python's version, so a value is read by the version that wrote it)."""
         value = self.get(kind, key)
-        try:
-            return None if value is None else marshal.loads(value)
-        except (EOFError, ValueError, TypeError):
-            return None
+        found = _DAMAGED if value is None else _loads(value)
+        return None if found is _DAMAGED else found
 
     def put_data(self, kind: str, key: str, value: Any) -> None:
         """Keep plain data: str, int, float, bool, None, and tuples, lists, dicts and frozensets of
@@ -214,6 +217,17 @@ class Cache:
                 for entry in sub.iterdir() if sub.is_dir() else []:
                     if entry.name not in used.get(kind, set()):
                         entry.unlink(missing_ok=True)
+
+
+_DAMAGED = object()
+
+
+def _loads(data: bytes) -> Any:
+    """Plain data from marshal's bytes; _DAMAGED for bytes that are not (marshal.loads raises)."""
+    try:
+        return marshal.loads(data)
+    except (EOFError, ValueError, TypeError):
+        return _DAMAGED
 
 
 _COMPILED: dict[str, bytes] = {}  # the templates this process compiled or read, by Jinja's bucket key

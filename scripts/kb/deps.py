@@ -212,14 +212,14 @@ def _token_of(line: str) -> Token | None:
     them, or None); None for a line that is no such repr."""
     name, sep, rest = line[2:].partition("', ")
     if line.startswith("('") and sep and "'" not in name and "\\" not in rest:  # (the common cases, unparsed)
-        key: Any = _NOT_PLAIN
+        key: Any = _MISSING
         if rest == "None)":
             key = None
         elif rest.startswith("'") and rest.endswith("')"):
             key = rest[1:-2]
         elif rest.startswith("('") and rest.endswith("'))"):
             key = tuple(rest[2:-3].split("', '"))
-        if key is not _NOT_PLAIN and repr((name, key)) == line:
+        if key is not _MISSING and repr((name, key)) == line:
             return name, key
     try:
         token = ast.literal_eval(line)
@@ -228,8 +228,6 @@ def _token_of(line: str) -> Token | None:
         return None
     return token if isinstance(token, tuple) and len(token) == 2 and isinstance(token[0], str) else None
 
-
-_NOT_PLAIN = object()
 
 
 class _Canon:

@@ -692,8 +692,8 @@ class DataSearchIndex(MaterialSearchIndex):
         if made is None and (not self.sharded(self.entries) or prev is not None or self.shard_folder is None):
             return super().generate_search_index(prev)
         config, used = made or self.write_shards(self.entries)
-        for kind, keys in used.items():
-            if self.store is not None:
+        if self.store is not None:
+            for kind, keys in used.items():
                 self.store.note(kind, keys)
         manifest = config["kb_shards"]
         log.info(f"kb: search index in shards: {manifest['docs']} entries, {len(manifest['vocab'])} word lists "
